@@ -1,0 +1,64 @@
+# The documented entry points. `make run` and `make test` work on a fresh clone with nothing
+# installed by hand; everything lands in .venv/ at the repo root.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Development defaults: the embedded stack (SQLite in var/, local-memory cache, eager tasks).
+DEV_ENV := DJANGO_DEBUG=1
+
+# The first interpreter that is Python >= 3.12 (Django 6.1's floor); PYTHON=... overrides.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+
+.PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/uv:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: Python >= 3.12 is required (Django 6.1). Install it (e.g. pyenv install 3.13)"; \
+		echo "       or point to one: make install PYTHON=/path/to/python3.13"; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --locked --inexact --python $(PY) --quiet
+	@touch $@
+
+install: $(VENV)/.synced  ## Create .venv/ with the locked dependencies
+
+migrate: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+
+seed: migrate  ## Load demo data (only into an empty database)
+	$(DEV_ENV) $(PY) manage.py seed_demo --if-empty
+
+run: seed  ## Set up and serve the app with demo data on http://127.0.0.1:8000
+	@echo ""
+	@echo "  Mini CRM on http://127.0.0.1:8000/   log in as  demo / demo12345"
+	@echo ""
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+test: install  ## Run the test suite (embedded default; set DATABASE_URL/REDIS_URL for the real stack)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## Fix what ruff can fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+superuser: migrate  ## Create a superuser (reads DJANGO_SUPERUSER_* when --noinput is wanted)
+	$(DEV_ENV) $(PY) manage.py createsuperuser
+
+clean:  ## Remove .venv/ and var/ (the local database and media)
+	rm -rf $(VENV) var

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ClientsConfig(AppConfig):
+    """The domain: clients and their orders (the totals, `active()` and the merge need both)."""
+
+    name = "clients"

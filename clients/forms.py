@@ -1,0 +1,27 @@
+from django import forms
+
+from clients.models import Client
+
+
+class ClientForm(forms.ModelForm):
+    """The client's fields. The rules themselves (example.com, phone, avatar, unique email) live
+    on the model fields, so the admin and the API apply them too."""
+
+    class Meta:
+        model = Client
+        fields = ["name", "email", "phone", "avatar"]
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+            "avatar": forms.ClearableFileInput(
+                attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+            ),
+        }
+        help_texts = {
+            "phone": "Optional. Digits, spaces and + - ( ).",
+            "avatar": "Optional. JPEG, PNG, WebP or GIF, up to 2 MB and 4096×4096 px.",
+        }
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()

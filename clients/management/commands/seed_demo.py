@@ -1,0 +1,165 @@
+import random
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from clients.models import Client, Order
+
+FIRST = [
+    "Anna",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kai",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Olga",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tomás",
+    "Ute",
+    "Vera",
+    "Wen",
+    "Yara",
+    "Zoé",
+]
+LAST = [
+    "Müller",
+    "Schmidt",
+    "Novak",
+    "Rossi",
+    "García",
+    "Dubois",
+    "Jensen",
+    "Kowalski",
+    "Tanaka",
+    "Silva",
+    "Öztürk",
+    "Nilsson",
+    "Fischer",
+    "Moreau",
+    "Costa",
+    "Ivanova",
+    "Horvat",
+    "Berg",
+    "Lindqvist",
+    "O'Brien",
+]
+TITLES = [
+    "Website redesign",
+    "Annual support",
+    "Onboarding workshop",
+    "Hardware bundle",
+    "Consulting day",
+    "License renewal",
+    "Data migration",
+    "Training pack",
+    "Custom report",
+    "Cloud hosting",
+]
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo12345"
+BATCH = 5_000
+
+
+class Command(BaseCommand):
+    help = "Load demo clients and orders (and a 'demo' superuser). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=60, help="number of demo clients")
+        parser.add_argument(
+            "--orders", type=int, default=4, help="average orders per client (0 for none)"
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when any client exists"
+        )
+        parser.add_argument("--seed", type=int, default=42, help="random seed (repeatable data)")
+
+    def handle(self, *, clients: int, orders: int, if_empty: bool, seed: int, **options):
+        if clients < 0 or orders < 0:
+            raise CommandError("--clients and --orders must not be negative.")
+        self.ensure_demo_user()
+        if if_empty and Client.objects.exists():
+            self.stdout.write("Clients exist already: no demo data loaded.")
+            return
+        rng = random.Random(seed)
+        created_clients = created_orders = 0
+        # Emails are derived from the index, so a second run finds the same clients and adds
+        # only what is missing: idempotent.
+        for start in range(0, clients, BATCH):
+            stop = min(start + BATCH, clients)
+            with transaction.atomic():
+                batch = [self.make_client(i, rng) for i in range(start, stop)]
+                emails = [c.email for c in batch]
+                existing = set(
+                    Client.objects.filter(email__in=emails).values_list("email", flat=True)
+                )
+                new = Client.objects.bulk_create([c for c in batch if c.email not in existing])
+                created_clients += len(new)
+                order_rows = [
+                    self.make_order(client, rng)
+                    for client in new
+                    for _ in range(rng.randint(0, 2 * orders) if orders else 0)
+                ]
+                created_orders += len(Order.objects.bulk_create(order_rows, batch_size=BATCH))
+            self.progress(stop, clients)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data: {created_clients} clients and {created_orders} orders added."
+            )
+        )
+
+    def progress(self, done: int, total: int) -> None:
+        if total < BATCH * 2:
+            return
+        width = 30
+        filled = width * done // total
+        self.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} clients",
+            ending="\n" if done == total else "",
+        )
+        self.stderr.flush()
+
+    def ensure_demo_user(self) -> None:
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=DEMO_USERNAME,
+            defaults={"is_staff": True, "is_superuser": True, "first_name": "Demo"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            self.stdout.write(f"Created the demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+
+    @staticmethod
+    def make_client(index: int, rng: random.Random) -> Client:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        domain = (
+            "company.com" if index % 9 == 0 else rng.choice(["mail.test", "corp.test", "shop.test"])
+        )
+        return Client(
+            name=f"{first} {last}",
+            email=f"{first}.{last}.{index}@{domain}".lower().replace("'", ""),
+            phone=f"+49 30 {rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else "",
+            vip=domain == "company.com",
+        )
+
+    @staticmethod
+    def make_order(client: Client, rng: random.Random) -> Order:
+        return Order(
+            client=client,
+            title=rng.choice(TITLES),
+            amount=Decimal(rng.randint(1_000, 500_000)) / 100,
+            status=rng.choice(Order.Status.values),
+        )

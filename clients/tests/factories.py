@@ -1,0 +1,34 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from clients.models import Client, Order
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("secret-pass-123")
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"client{n}@mail.test")
+    phone = "+49 30 1234567"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    client = factory.SubFactory(ClientFactory)
+    title = factory.Sequence(lambda n: f"Order {n}")
+    amount = Decimal("100.00")
+    status = Order.Status.NEW

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from clients import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("", views.ClientListView.as_view(), name="list"),
+    path("add/", views.ClientCreateView.as_view(), name="add"),
+    path("<int:pk>/edit/", views.ClientUpdateView.as_view(), name="edit"),
+    path("<int:pk>/edit/delete/", views.ClientDeleteView.as_view(), name="delete"),
+]

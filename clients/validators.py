@@ -1,0 +1,87 @@
+"""Validation rules for client data, attached to the model fields so that every path that
+validates — the app's forms, the admin, the API — applies the same rule."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from PIL import Image, UnidentifiedImageError
+
+BLOCKED_EMAIL_DOMAIN = "example.com"
+
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_MAX_SIDE = 4096
+# Pillow format name -> the extension we store the file under.
+AVATAR_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+
+def email_domain(email: str) -> str:
+    return email.rpartition("@")[2].lower()
+
+
+def reject_example_domain(email: str) -> None:
+    """example.com is reserved for documentation: addresses there reach nobody."""
+    domain = email_domain(email)
+    if domain == BLOCKED_EMAIL_DOMAIN or domain.endswith("." + BLOCKED_EMAIL_DOMAIN):
+        raise ValidationError(
+            "Addresses at example.com are placeholders and reach nobody; "
+            "enter the client's real email.",
+            code="blocked_domain",
+        )
+
+
+validate_phone = RegexValidator(
+    regex=r"^(?=.*\d)[\d\s+\-()]+$",
+    message="Enter a phone number using digits, spaces and + - ( ) only.",
+    code="invalid_phone",
+)
+
+
+def validate_avatar(file) -> None:
+    """Accept only a real JPEG/PNG/WebP/GIF that Pillow decodes, within size limits.
+
+    The header is read first, so a decompression bomb is refused by its declared dimensions
+    before any pixel is decoded; then the whole image is decoded, which catches truncated files.
+    """
+    if file.size > AVATAR_MAX_BYTES:
+        raise ValidationError("The image is larger than 2 MB.", code="too_large")
+    position = file.tell()
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            if image.format not in AVATAR_FORMATS:
+                raise ValidationError(
+                    "Upload a JPEG, PNG, WebP or GIF image.", code="invalid_format"
+                )
+            width, height = image.size
+            if width > AVATAR_MAX_SIDE or height > AVATAR_MAX_SIDE:
+                raise ValidationError(
+                    f"The image is {width}×{height} px; the limit is "
+                    f"{AVATAR_MAX_SIDE}×{AVATAR_MAX_SIDE}.",
+                    code="too_many_pixels",
+                )
+            image.load()
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            "The file is not a readable image (JPEG, PNG, WebP or GIF).", code="invalid_image"
+        ) from None
+    finally:
+        file.seek(position)
+
+
+def avatar_upload_to(instance, filename: str) -> str:
+    """A random name, never the uploader's: no path tricks, no leaked file names. The extension
+    follows the decoded format (validated before saving), not the uploaded name."""
+    file = instance.avatar.file
+    position = file.tell()
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            extension = AVATAR_FORMATS.get(image.format, "img")
+    except (UnidentifiedImageError, OSError):
+        extension = "img"
+    finally:
+        file.seek(position)
+    return f"avatars/{uuid.uuid4().hex}.{extension}"

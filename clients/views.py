@@ -1,0 +1,60 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
+from django.urls import reverse_lazy
+from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+
+from clients.forms import ClientForm
+from clients.models import Client
+from clients.selectors import with_totals_for_page
+
+
+class ClientListView(LoginRequiredMixin, ListView):
+    """The client list: search by name or email, 10 a page, each with its order totals."""
+
+    model = Client
+    paginate_by = 10
+    context_object_name = "clients"
+
+    def get_queryset(self):
+        return Client.objects.search(self.request.GET.get("q", ""))
+
+    def paginate_queryset(self, queryset, page_size):
+        # get_page() turns a junk or out-of-range ?page= into the nearest real page, where
+        # ListView would answer 404; the totals are computed for that page only.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        page.object_list = with_totals_for_page(page.object_list)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        context["q"] = self.request.GET.get("q", "").strip()
+        context["page_range"] = page.paginator.get_elided_page_range(page.number)
+        return context
+
+
+class ClientCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
+    model = Client
+    form_class = ClientForm
+    success_url = reverse_lazy("clients:list")
+    success_message = "Client “%(name)s” was added."
+
+
+class ClientUpdateView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+    model = Client
+    form_class = ClientForm
+    success_url = reverse_lazy("clients:list")
+    success_message = "Client “%(name)s” was updated."
+
+
+class ClientDeleteView(LoginRequiredMixin, DeleteView):
+    model = Client
+    success_url = reverse_lazy("clients:list")
+
+    def form_valid(self, form):
+        name = self.object.name
+        response = super().form_valid(form)
+        messages.success(self.request, f"Client “{name}” was deleted.")
+        return response

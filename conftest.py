@@ -1,0 +1,60 @@
+"""Personas and shared fixtures for every app's tests."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from clients.tests.factories import UserFactory
+
+# On the real stack (CI's second pass) tests marked `services` must run, never skip.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Each test starts with an empty cache (Redis included on the real stack)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Each test writes uploads to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def member(db):
+    """A sales person: logged-in, not staff."""
+    return UserFactory(username="member")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def pytest_collection_modifyitems(config, items):
+    if REQUIRE_SERVICES:
+        return
+    on_real_stack = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip = pytest.mark.skip(reason="needs PostgreSQL/Redis: set DATABASE_URL and REDIS_URL")
+    for item in items:
+        if "services" in item.keywords and not on_real_stack:
+            item.add_marker(skip)

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from core import views as core_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="clients:list"), name="home"),
+    path("health/", core_views.health, name="health"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("media/<path:path>", core_views.protected_media, name="media"),
+    path("clients/", include("clients.urls")),
+    path("admin/", admin.site.urls),
+]
