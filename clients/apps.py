@@ -5,3 +5,6 @@ class ClientsConfig(AppConfig):
     """The domain: clients and their orders (the totals, `active()` and the merge need both)."""
 
     name = "clients"
+
+    def ready(self) -> None:
+        from clients import signals  # noqa: F401  (connects the receivers)

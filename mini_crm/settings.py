@@ -236,7 +236,8 @@ MANAGERS = [
 ]
 
 # --- Domain ---------------------------------------------------------------------------------
-CLIENTS_PER_PAGE = 10
+# A client whose email is at exactly one of these domains becomes VIP when saved.
+VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
 LOGGING = {

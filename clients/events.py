@@ -1,0 +1,34 @@
+"""Domain events, delivered once the transaction that caused them commits.
+
+Other parts of the app (the list cache, the live page) subscribe to these instead of to model
+signals, so they never act on a change that is later rolled back, and a failing subscriber
+(a dead Redis, say) never breaks or undoes the save: receivers run with send_robust and their
+errors are logged.
+"""
+
+import logging
+
+from django.db import transaction
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+# Any client or order was created, updated, deleted or merged. No arguments.
+clients_changed = Signal()
+# An order was created. Arguments: order_id.
+order_created = Signal()
+
+
+def send_after_commit(signal: Signal, **kwargs) -> None:
+    """Send `signal` after the current transaction commits (at once when there is none)."""
+
+    def send() -> None:
+        for receiver, result in signal.send_robust(sender=None, **kwargs):
+            if isinstance(result, Exception):
+                logger.error(
+                    "event receiver %r failed",
+                    receiver,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
+
+    transaction.on_commit(send, robust=True)

@@ -1,0 +1,31 @@
+"""Model signals: turn saves and deletes from every path (pages, admin, API, shell) into
+domain events, and apply the VIP rule."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from clients import events
+from clients.models import Client, Order
+from clients.services import is_vip_email
+
+
+@receiver(post_save, sender=Client)
+def mark_vip_client(sender, instance: Client, **kwargs) -> None:
+    # update() rather than save(): no second post_save, no cascade. A VIP set by hand is kept.
+    if not instance.vip and is_vip_email(instance.email):
+        Client.objects.filter(pk=instance.pk).update(vip=True)
+        instance.vip = True
+
+
+@receiver(post_save, sender=Client)
+@receiver(post_delete, sender=Client)
+@receiver(post_delete, sender=Order)
+def client_data_changed(sender, **kwargs) -> None:
+    events.send_after_commit(events.clients_changed)
+
+
+@receiver(post_save, sender=Order)
+def order_saved(sender, instance: Order, created: bool, **kwargs) -> None:
+    events.send_after_commit(events.clients_changed)
+    if created:
+        events.send_after_commit(events.order_created, order_id=instance.pk)

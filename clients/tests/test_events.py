@@ -1,0 +1,61 @@
+import pytest
+
+from clients import events
+from clients.tests.factories import ClientFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def received():
+    calls = []
+
+    def on_changed(**kwargs):
+        calls.append(("changed", None))
+
+    def on_order(order_id, **kwargs):
+        calls.append(("order", order_id))
+
+    events.clients_changed.connect(on_changed)
+    events.order_created.connect(on_order)
+    yield calls
+    events.clients_changed.disconnect(on_changed)
+    events.order_created.disconnect(on_order)
+
+
+def test_events_wait_for_the_commit(received, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order = OrderFactory()
+    assert received == []
+    for callback in callbacks:
+        callback()
+    assert ("order", order.pk) in received
+    assert ("changed", None) in received
+
+
+def test_update_and_delete_are_changes_but_not_new_orders(
+    received, django_capture_on_commit_callbacks
+):
+    client = ClientFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.name = "New"
+        client.save()
+        client.delete()
+    assert received == [("changed", None), ("changed", None)]
+
+
+def test_a_failing_receiver_is_logged_and_does_not_break_the_save(
+    django_capture_on_commit_callbacks, caplog
+):
+    def broken(**kwargs):
+        raise ConnectionError("redis is down")
+
+    events.order_created.connect(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            order = OrderFactory()
+    finally:
+        events.order_created.disconnect(broken)
+    assert order.pk
+    assert "event receiver" in caplog.text
+    assert "redis is down" in caplog.text
