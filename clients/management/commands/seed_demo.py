@@ -1,4 +1,5 @@
 import random
+import unicodedata
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -71,6 +72,12 @@ TITLES = [
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo12345"
 BATCH = 5_000
+
+
+def ascii_slug(word: str) -> str:
+    """"Zoé" -> "zoe", "O'Brien" -> "obrien": demo emails stay plain ASCII."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if ch.isascii() and ch.isalnum()).lower()
 
 
 class Command(BaseCommand):
@@ -150,7 +157,7 @@ class Command(BaseCommand):
         )
         return Client(
             name=f"{first} {last}",
-            email=f"{first}.{last}.{index}@{domain}".lower().replace("'", ""),
+            email=f"{ascii_slug(first)}.{ascii_slug(last)}.{index}@{domain}",
             phone=f"+49 30 {rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else "",
             vip=domain == "company.com",
         )
