@@ -75,7 +75,7 @@ BATCH = 5_000
 
 
 def ascii_slug(word: str) -> str:
-    """"Zoé" -> "zoe", "O'Brien" -> "obrien": demo emails stay plain ASCII."""
+    """ "Zoé" -> "zoe", "O'Brien" -> "obrien": demo emails stay plain ASCII."""
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(ch for ch in decomposed if ch.isascii() and ch.isalnum()).lower()
 
