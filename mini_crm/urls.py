@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,3 +19,8 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if "debug_toolbar" in settings.INSTALLED_APPS:  # development only (DJANGO_DEBUG=1)
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()

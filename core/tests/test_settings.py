@@ -60,3 +60,14 @@ def test_a_malformed_boolean_is_an_error_not_a_guess():
     result = manage("check", env_overrides={**PRODUCTION_ENV, "DJANGO_DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DJANGO_DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_debug_toolbar_is_for_development_only(settings):
+    assert "debug_toolbar" not in settings.INSTALLED_APPS  # tests
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print('debug_toolbar' in settings.INSTALLED_APPS)",
+        env_overrides=PRODUCTION_ENV,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
