@@ -222,9 +222,7 @@ def test_staff_and_members_with_the_permission_can_merge(client, pair, merger, s
     assert not Client.objects.filter(pk=source.pk).exists()
 
 
-def test_a_merge_redirects_to_the_kept_client_with_the_number_of_orders_moved(
-    staff_client, pair
-):
+def test_a_merge_redirects_to_the_kept_client_with_the_number_of_orders_moved(staff_client, pair):
     source, target = pair
     response = staff_client.post(MERGE, {"source": source.pk, "target": target.pk}, follow=True)
     assert response.redirect_chain == [(f"/clients/{target.pk}/edit/", 302)]
@@ -234,7 +232,8 @@ def test_a_merge_redirects_to_the_kept_client_with_the_number_of_orders_moved(
 def test_one_order_moved_is_singular(staff_client):
     source, target = OrderFactory().client, ClientFactory()
     response = staff_client.post(MERGE, {"source": source.pk, "target": target.pk})
-    assert [str(m) for m in get_messages(response.wsgi_request)][0].endswith(": 1 order moved.")
+    (message,) = get_messages(response.wsgi_request)
+    assert str(message).endswith(": 1 order moved.")
 
 
 def test_merging_into_itself_is_a_form_error(staff_client, pair):
