@@ -278,6 +278,9 @@ def test_the_page_prefills_the_source_and_searches_its_namesakes(staff_client):
     assert response.context["source"] == source
     assert response.context["q"] == "Grace Hopper"
     assert {c.pk for c in response.context["candidates"]} == {source.pk, twin.pk}
+    # The chosen duplicate is marked, not offered as the client to keep.
+    assert "<strong>Merging away</strong>" in response.text
+    assert f"source={source.pk}&amp;target={source.pk}" not in response.text
     # Choosing the twin to keep keeps the source in the link.
     twin_row = next(c for c in response.context["candidates"] if c.pk == twin.pk)
     assert twin_row.keep_url == f"{MERGE}?q=Grace+Hopper&source={source.pk}&target={twin.pk}"
