@@ -18,7 +18,12 @@ def is_vip_email(email: str) -> bool:
 
 class MergeError(Exception):
     """A merge that cannot happen: the same client twice, or a client that no longer exists
-    (deleted, or merged away by someone else a moment ago). The message is for the user."""
+    (deleted, or merged away by someone else a moment ago). The message is for the user;
+    `code` ("same_client" or "not_found") lets the API choose its status (400 or 404)."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,10 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
     Raises MergeError when source and target are the same client or either no longer exists.
     """
     if source_id == target_id:
-        raise MergeError("A client cannot be merged into itself: choose two different clients.")
+        raise MergeError(
+            "A client cannot be merged into itself: choose two different clients.",
+            code="same_client",
+        )
     with transaction.atomic():
         # Lock both rows, always lower id first. Two people merging A→B and B→A at once would
         # otherwise each lock their source and wait for the other's: a deadlock, which
@@ -61,7 +69,8 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
             if client is None:
                 raise MergeError(
                     f"Client #{pk} no longer exists: it was deleted or merged a moment ago. "
-                    "Search again and choose another."
+                    "Search again and choose another.",
+                    code="not_found",
                 )
             locked[pk] = client
         source, target = locked[source_id], locked[target_id]

@@ -121,8 +121,9 @@ def test_the_target_keeps_its_avatar_and_the_source_file_goes(django_capture_on_
 def test_merging_a_client_into_itself_is_refused(pair):
     source, _ = pair
     before = snapshot()
-    with pytest.raises(MergeError, match="into itself"):
+    with pytest.raises(MergeError, match="into itself") as error:
         client_merge(source_id=source.pk, target_id=source.pk)
+    assert error.value.code == "same_client"
     assert snapshot() == before
 
 
@@ -132,8 +133,9 @@ def test_a_client_that_no_longer_exists_is_refused(pair, missing):
     ids = {"source_id": source.pk, "target_id": target.pk}
     ids[f"{missing}_id"] = 999_999
     before = snapshot()
-    with pytest.raises(MergeError, match="#999999 no longer exists"):
+    with pytest.raises(MergeError, match="#999999 no longer exists") as error:
         client_merge(**ids)
+    assert error.value.code == "not_found"
     assert snapshot() == before
 
 
