@@ -60,9 +60,11 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
         # otherwise each lock their source and wait for the other's: a deadlock, which
         # PostgreSQL breaks by failing one of them with an error. In one global order the
         # second simply waits, then finds its client gone (a clear MergeError below).
-        # The lock (FOR UPDATE, not FOR NO KEY UPDATE) also keeps a new order from being
-        # added to the source between the UPDATE and the DELETE, where the cascade would
-        # delete it: inserting an order waits for the merge, then fails its foreign key.
+        # The lock (FOR UPDATE, not FOR NO KEY UPDATE) also keeps an order added to the source
+        # meanwhile from being lost: the foreign-key check of the inserting transaction (at
+        # its commit: Django's constraints are deferred) needs a KEY SHARE lock on the source,
+        # so it waits for the merge and then fails, rather than slipping in between the
+        # UPDATE and the DELETE and being deleted with the source.
         locked = {}
         for pk in sorted((source_id, target_id)):
             client = Client.objects.select_for_update().filter(pk=pk).first()
