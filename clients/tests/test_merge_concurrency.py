@@ -7,10 +7,12 @@ round merges A into B while the other half merges B into A.
 
 import random
 import threading
+import time
 from decimal import Decimal
+from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Sum
 from django.test import Client as HttpClient
 
@@ -140,3 +142,56 @@ def test_many_concurrent_merges_through_the_service_never_deadlock():
         assert "no longer exists" in str(error)
     merged = sum(1 for r in results if isinstance(r, int))
     assert_every_order_on_one_surviving_client(before, merged)
+
+
+def test_an_order_added_to_the_source_during_a_merge_is_never_silently_lost():
+    """An order saved for the source while the merge runs either fails loudly or ends up on the
+    kept client: never committed and then deleted with the source."""
+    source, target = ClientFactory(), ClientFactory()
+    OrderFactory(client=source)
+    orders_moved, release = threading.Event(), threading.Event()
+    original_delete = Client.delete
+    outcome = {}
+
+    def paused_delete(self, *args, **kwargs):
+        orders_moved.set()  # the UPDATE has run; hold the merge open before the DELETE
+        release.wait(timeout=10)
+        return original_delete(self, *args, **kwargs)
+
+    def merge():
+        try:
+            outcome["merge"] = client_merge(source_id=source.pk, target_id=target.pk)
+        except Exception as error:
+            outcome["merge"] = error
+        finally:
+            connection.close()
+
+    def add_order():
+        orders_moved.wait(timeout=10)
+        try:
+            with transaction.atomic():
+                Order.objects.create(client_id=source.pk, title="Late", amount=Decimal("7.00"))
+            outcome["order"] = "committed"
+        except IntegrityError as error:
+            outcome["order"] = error
+        finally:
+            connection.close()
+
+    with mock.patch.object(Client, "delete", paused_delete):
+        threads = [threading.Thread(target=merge), threading.Thread(target=add_order)]
+        for t in threads:
+            t.start()
+        assert orders_moved.wait(timeout=10)
+        time.sleep(0.5)  # let the new order reach its commit
+        release.set()
+        for t in threads:
+            t.join(timeout=30)
+    connections.close_all()
+
+    assert outcome["merge"].orders_moved == 1
+    if outcome["order"] == "committed":
+        assert Order.objects.filter(title="Late", client_id=target.pk).exists()
+    else:  # the expected case: the insert waited for the merge, then failed its foreign key
+        assert isinstance(outcome["order"], IntegrityError)
+        assert not Order.objects.filter(title="Late").exists()
+    assert list(Client.objects.all()) == [target]
