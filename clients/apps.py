@@ -7,4 +7,7 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self) -> None:
-        from clients import signals  # noqa: F401  (connects the receivers)
+        from clients import (
+            cache,  # noqa: F401  (the list cache's version bump)
+            signals,  # noqa: F401  (connects the receivers)
+        )

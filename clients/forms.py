@@ -25,3 +25,16 @@ class ClientForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+
+class ClientMergeForm(forms.Form):
+    """The two clients of a merge, by id. Whether they can be merged (two different clients
+    that both still exist) is decided by the service, in its transaction, not here: a check
+    made before the rows are locked could be out of date by the time they are."""
+
+    source = forms.IntegerField(
+        min_value=1, error_messages={"required": "Choose the duplicate to merge away."}
+    )
+    target = forms.IntegerField(
+        min_value=1, error_messages={"required": "Choose the client to keep."}
+    )

@@ -66,6 +66,8 @@ class Client(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["-created_at", "-id"], name="client_newest_first")]
+        # Merging deletes a client and moves its orders: granted apart from change/delete.
+        permissions = [("merge_client", "Can merge two clients")]
         constraints = [
             # With `email` unique, this makes uniqueness case-insensitive in the database
             # itself: no path (raw SQL included) can store A@x.com beside a@x.com.

@@ -4,9 +4,9 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
+from clients.cache import client_list_page
 from clients.forms import ClientForm
 from clients.models import Client
-from clients.selectors import with_totals_for_page
 
 
 class ClientListView(LoginRequiredMixin, ListView):
@@ -21,10 +21,15 @@ class ClientListView(LoginRequiredMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # get_page() turns a junk or out-of-range ?page= into the nearest real page, where
-        # ListView would answer 404; the totals are computed for that page only.
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        page.object_list = with_totals_for_page(page.object_list)
+        # ListView would answer 404; the totals are computed for that page only. The count and
+        # the rows come from a versioned cache; the page itself is rendered on every request
+        # (why not cache_page: clients/cache.py).
+        paginator, page = client_list_page(
+            queryset,
+            q=self.request.GET.get("q", ""),
+            number=self.request.GET.get(self.page_kwarg),
+            per_page=page_size,
+        )
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
