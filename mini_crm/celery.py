@@ -30,6 +30,6 @@ def send_on_commit(signature: Signature) -> None:
         try:
             signature.apply_async()
         except Exception:
-            logger.exception("could not queue task %s: is the broker (REDIS_URL) up?", signature.task)
+            logger.exception("could not queue %s: is the broker (REDIS_URL) up?", signature.task)
 
     transaction.on_commit(send, robust=True)
