@@ -249,6 +249,8 @@ def monthly_report_send(*, month: date, force: bool = False) -> SendOutcome:
 
     Raises ReportNotConfigured without recipients, and re-raises a failure to build or send
     (an SMTP error, say) after marking the run FAILED, so that a retry can send it.
+    Call it outside any transaction (the task and the command do): the claim must be committed,
+    hence visible to other workers, before the mail goes out.
     """
     recipients = report_recipients()
     token, held = _claim(month=month, force=force)
