@@ -16,6 +16,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	&& { command -v $$p; break; }; done)
 
 .PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean
+.PHONY: bench-report
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +60,30 @@ format: install  ## Fix what ruff can fix
 
 superuser: migrate  ## Create a superuser (reads DJANGO_SUPERUSER_* when --noinput is wanted)
 	$(DEV_ENV) $(PY) manage.py createsuperuser
+
+# --- Monthly report: Celery worker and beat (README "Monthly report") ---------------------------
+# Both need Redis: without REDIS_URL tasks run eagerly inside the web process and there is
+# nothing to consume or schedule.
+define need_redis
+	@if [ -z "$$REDIS_URL" ]; then \
+		echo "error: REDIS_URL is not set. The worker and beat need Redis, e.g."; \
+		echo "       REDIS_URL=redis://127.0.0.1:6379/0 make $@"; \
+		echo "       (without it tasks run eagerly in the web process: nothing to start)"; exit 1; fi
+endef
+
+worker: install  ## Run a Celery worker (needs REDIS_URL)
+	$(need_redis)
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/celery -A mini_crm worker --loglevel=INFO
+
+beat: install  ## Run Celery beat, the scheduler: exactly ONE per deployment (needs REDIS_URL)
+	$(need_redis)
+	@mkdir -p var
+	$(DEV_ENV) $(BIN)/celery -A mini_crm beat --loglevel=INFO
+
+bench-report: install  ## Time the monthly report for 1,000,000 orders on PostgreSQL
+	$(PY) bench/report.py $(BENCH_ARGS)
+# --- end monthly report ------------------------------------------------------------------------
 
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var

@@ -10,6 +10,8 @@ layer and eager Celery tasks. DATABASE_URL and REDIS_URL switch to PostgreSQL an
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from mini_crm.env import env_bool, env_int, env_list, env_required, env_str
 
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "channels",
     "core",
     "clients",
+    "reports",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
 ]
@@ -234,6 +237,65 @@ MANAGERS = [
     (address.split("<")[0].strip() or address, address.split("<")[-1].rstrip(">").strip())
     for address in env_list("DJANGO_MANAGERS")
 ]
+
+# --- Celery and the monthly report (reports app; README "Monthly report") ----------------------
+# Broker and result backend are the same Redis; without REDIS_URL tasks run eagerly in-process,
+# so `make run` needs no broker.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# An eager task's error is logged, not raised into the web request that queued it; an eager
+# retry runs again at once.
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late: a worker holds one unacked task at a time
+# A dead broker must not hang whoever enqueues (a web request, a save): connect within 1 s, give
+# up publishing after one quick retry; the caller logs the error (mini_crm.celery.send_on_commit).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # the worker itself waits for Redis at start
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 1,
+    # An acks_late task unacknowledged this long is redelivered: longer than any report run.
+    "visibility_timeout": 2 * 3600,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule")
+)
+# "minute hour day-of-month month day-of-week" in TIME_ZONE: 07:00 on the 1st by default.
+REPORT_CRONTAB = env_str("REPORT_CRONTAB", "0 7 1 * *")
+try:
+    _report_schedule = crontab.from_string(REPORT_CRONTAB)
+except (ValueError, IndexError) as error:
+    raise ImproperlyConfigured(
+        f"REPORT_CRONTAB={REPORT_CRONTAB!r} is not a crontab line such as '0 7 1 * *' ({error})."
+    ) from None
+CELERY_BEAT_SCHEDULE = {
+    "monthly-order-report": {
+        "task": "reports.send_monthly_report",
+        "schedule": _report_schedule,
+    },
+}
+# Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
+REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
+# A run that claimed a month this long ago and never finished (a killed worker) may be redone.
+REPORT_CLAIM_LEASE_MINUTES = env_int("REPORT_CLAIM_LEASE_MINUTES", 15)
+# A CSV larger than this is attached zipped (a month of 1,000,000 orders is ~90 MB raw).
+REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
+# --- end Celery and the monthly report ---------------------------------------------------------
 
 # --- Domain ---------------------------------------------------------------------------------
 # A client whose email is at exactly one of these domains becomes VIP when saved.

@@ -1,0 +1,45 @@
+from django.db import models
+from django.db.models import Q
+
+
+class ReportRun(models.Model):
+    """The record of one month's order report: at most one row per month.
+
+    The row is the claim that makes the report go out once (reports.services.monthly_report_send):
+    whoever inserts it, or atomically takes over a FAILED run or a PENDING one whose lease has
+    run out (a killed worker), holds `claim_token` and is the only one who may send and mark
+    it SENT. Everyone else finds it SENT (done) or PENDING within its lease (in progress).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Being sent"
+        SENT = "SENT", "Sent"
+        FAILED = "FAILED", "Failed (will be retried)"
+
+    month = models.DateField(unique=True, help_text="The first day of the month reported on.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    total_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    recipients = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["PENDING", "SENT", "FAILED"]),
+                name="reportrun_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="SENT") | Q(sent_at__isnull=False),
+                name="reportrun_sent_has_sent_at",
+                violation_error_message="A sent report must record when it was sent.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.month:%Y-%m} ({self.get_status_display()})"

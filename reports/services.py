@@ -1,0 +1,296 @@
+"""The monthly order report: build the CSV (streaming) and e-mail it, once per month.
+
+`monthly_report_send` is the one entry point (the Celery task and the management command both
+call it). Exactly once rests on `ReportRun`, one row per month, claimed atomically:
+
+    no row ──insert──▶ PENDING ──mail accepted──▶ SENT ──(--force)──▶ PENDING ...
+                          │  ▲
+        error while building │  │ reclaimed: a FAILED run, or a PENDING one older than the
+        or sending (SMTP)    ▼  │ lease (the worker was killed before it finished)
+                          FAILED
+
+A second caller that finds the month SENT does nothing; one that finds it PENDING within the
+lease reports "in progress" (the task retries later, when the run is either SENT or stale).
+The only window for a duplicate is a crash between the SMTP server accepting the mail and the
+SENT update a few milliseconds later; a lost report is never possible.
+"""
+
+import csv
+import logging
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clients.models import Order
+from reports.csvsafe import escape_cell
+from reports.models import ReportRun
+
+logger = logging.getLogger(__name__)
+
+CSV_HEADER = ["order_id", "created_at", "client_name", "client_email", "title", "status", "amount"]
+# Rows fetched per round trip: a server-side cursor on PostgreSQL, so memory stays flat.
+CHUNK_SIZE = 5000
+ZERO = Decimal("0.00")
+
+
+class ReportNotConfigured(ImproperlyConfigured):
+    """Nobody to send the report to: neither REPORT_RECIPIENTS nor DJANGO_MANAGERS is set."""
+
+
+# --- Months -----------------------------------------------------------------------------------
+
+
+def previous_month(*, today: date | None = None) -> date:
+    """The first day of the calendar month before `today` (local date in TIME_ZONE)."""
+    today = today or timezone.localdate()
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def parse_month(text: str) -> date:
+    """'2026-10' → date(2026, 10, 1); ValueError for anything else."""
+    try:
+        parsed = datetime.strptime(text.strip(), "%Y-%m")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month like 2026-10 (YYYY-MM).") from None
+    return parsed.date()
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """[start, end) of `month` as aware datetimes at local midnight in TIME_ZONE."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    start = datetime(month.year, month.month, 1, tzinfo=tz)
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end = datetime(following.year, following.month, 1, tzinfo=tz)
+    return start, end
+
+
+def month_is_over(month: date) -> bool:
+    return month_bounds(month)[1] <= timezone.now()
+
+
+# --- Building the CSV -------------------------------------------------------------------------
+
+
+@dataclass
+class ReportSummary:
+    month: date
+    row_count: int = 0
+    # status value → [order count, amount]; every status present, zero when it has no orders.
+    by_status: dict[str, list] = field(
+        default_factory=lambda: {status: [0, ZERO] for status in Order.Status.values}
+    )
+
+    @property
+    def total_amount(self) -> Decimal:
+        return sum((amount for _, amount in self.by_status.values()), ZERO)
+
+
+def monthly_report_orders(*, month: date):
+    """The month's orders as plain tuples in CSV column order, oldest first, streamed."""
+    start, end = month_bounds(month)
+    return (
+        Order.objects.filter(created_at__gte=start, created_at__lt=end)
+        .order_by("created_at", "id")
+        .values_list(
+            "id", "created_at", "client__name", "client__email", "title", "status", "amount"
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
+def monthly_report_write_csv(*, month: date, out) -> ReportSummary:
+    """Write the month's CSV to the text file `out`: one row per order, then the totals.
+
+    Rows go straight from the database cursor to the file, and the totals are summed on the
+    way, so memory does not grow with the number of orders.
+    """
+    tz = ZoneInfo(settings.TIME_ZONE)
+    summary = ReportSummary(month=month)
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for order_id, created_at, name, email, title, status, amount in monthly_report_orders(
+        month=month
+    ):
+        writer.writerow(
+            [
+                order_id,
+                created_at.astimezone(tz).isoformat(timespec="seconds"),
+                escape_cell(name),
+                escape_cell(email),
+                escape_cell(title),
+                status,
+                amount,
+            ]
+        )
+        totals = summary.by_status[status]
+        totals[0] += 1
+        totals[1] += amount
+        summary.row_count += 1
+    writer.writerow([])
+    writer.writerow(["status", "orders", "amount"])
+    for status, (count, amount) in summary.by_status.items():
+        writer.writerow([status, count, amount])
+    writer.writerow(["TOTAL", summary.row_count, summary.total_amount])
+    return summary
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def report_recipients() -> list[str]:
+    """REPORT_RECIPIENTS, or the DJANGO_MANAGERS addresses when it is empty."""
+    recipients = list(settings.REPORT_RECIPIENTS) or [address for _, address in settings.MANAGERS]
+    if not recipients:
+        raise ReportNotConfigured(
+            "No recipients for the monthly report: set REPORT_RECIPIENTS (comma-separated "
+            "addresses) or DJANGO_MANAGERS."
+        )
+    return recipients
+
+
+def _summary_text(summary: ReportSummary) -> str:
+    labels = dict(Order.Status.choices)
+    lines = [
+        f"Orders report for {summary.month:%B %Y} ({settings.TIME_ZONE}).",
+        "",
+        f"Orders: {summary.row_count}",
+    ]
+    if not summary.row_count:
+        lines.append("There were no orders this month.")
+    for status, (count, amount) in summary.by_status.items():
+        lines.append(f"{labels[status]}: {count} orders, {amount}")
+    lines += [f"Total: {summary.total_amount}", "", "The orders are in the attached CSV."]
+    return "\n".join(lines)
+
+
+def _build_message(*, summary: ReportSummary, csv_path: Path, recipients: list[str]):
+    message = EmailMessage(
+        subject=f"Orders report {summary.month:%B %Y}",
+        body=_summary_text(summary),
+        to=recipients,
+    )
+    # The attachment is held in memory while the message is sent: zip a large CSV (about a
+    # tenth of the size) so a big month stays within what mail servers accept.
+    if csv_path.stat().st_size > settings.REPORT_ZIP_ABOVE_BYTES:
+        zip_path = csv_path.with_suffix(".zip")
+        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.write(csv_path, arcname=csv_path.name)
+        message.attach(zip_path.name, zip_path.read_bytes(), "application/zip")
+    else:
+        message.attach(csv_path.name, csv_path.read_text(encoding="utf-8"), "text/csv")
+    return message
+
+
+@dataclass
+class SendOutcome:
+    status: str  # "sent", "already_sent" or "in_progress"
+    month: date
+    row_count: int | None = None
+    total_amount: Decimal | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "month": f"{self.month:%Y-%m}",
+            "row_count": self.row_count,
+            "total_amount": None if self.total_amount is None else str(self.total_amount),
+        }
+
+
+def _claim(*, month: date, force: bool) -> tuple[uuid.UUID | None, ReportRun | None]:
+    """Take the month's run for this caller: (token, None), or (None, the run held elsewhere).
+
+    Both steps are single statements, atomic on their own: the unique INSERT (a racer blocks on
+    the unique index until the winner commits, then fails) and a conditional UPDATE (of two
+    racers, the second re-checks the WHERE after the first commits and matches nothing).
+    """
+    now = timezone.now()
+    token = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            ReportRun.objects.create(
+                month=month, status=ReportRun.Status.PENDING, claim_token=token, claimed_at=now
+            )
+        return token, None
+    except IntegrityError:
+        pass
+    lease = timedelta(minutes=settings.REPORT_CLAIM_LEASE_MINUTES)
+    claimable = Q(status=ReportRun.Status.FAILED) | Q(
+        status=ReportRun.Status.PENDING, claimed_at__lt=now - lease
+    )
+    if force:
+        claimable |= Q(status=ReportRun.Status.SENT)
+    taken = ReportRun.objects.filter(claimable, month=month).update(
+        status=ReportRun.Status.PENDING,
+        claim_token=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        last_error="",
+    )
+    if taken:
+        return token, None
+    return None, ReportRun.objects.get(month=month)
+
+
+def monthly_report_send(*, month: date, force: bool = False) -> SendOutcome:
+    """E-mail `month`'s order report unless it was already sent (`force` sends it again).
+
+    Raises ReportNotConfigured without recipients, and re-raises a failure to build or send
+    (an SMTP error, say) after marking the run FAILED, so that a retry can send it.
+    Call it outside any transaction (the task and the command do): the claim must be committed,
+    hence visible to other workers, before the mail goes out.
+    """
+    recipients = report_recipients()
+    token, held = _claim(month=month, force=force)
+    if token is None:
+        if held.status == ReportRun.Status.SENT:
+            logger.info("report for %s was already sent at %s", f"{month:%Y-%m}", held.sent_at)
+            return SendOutcome("already_sent", month, held.row_count, held.total_amount)
+        logger.info("report for %s is being sent by another run", f"{month:%Y-%m}")
+        return SendOutcome("in_progress", month)
+
+    mine = ReportRun.objects.filter(month=month, claim_token=token)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mini-crm-report-") as folder:
+            csv_path = Path(folder) / f"orders-{month:%Y-%m}.csv"
+            with csv_path.open("w", newline="", encoding="utf-8") as out:
+                summary = monthly_report_write_csv(month=month, out=out)
+            message = _build_message(summary=summary, csv_path=csv_path, recipients=recipients)
+            message.send(using="default")
+    except BaseException as error:
+        # Release the claim so the retry (or the next manual run) may send it; never SENT.
+        mine.update(status=ReportRun.Status.FAILED, claim_token=None, last_error=repr(error))
+        logger.exception("report for %s failed", f"{month:%Y-%m}")
+        raise
+
+    marked = mine.update(
+        status=ReportRun.Status.SENT,
+        claim_token=None,
+        sent_at=timezone.now(),
+        row_count=summary.row_count,
+        total_amount=summary.total_amount,
+        recipients=", ".join(recipients),
+    )
+    if not marked:
+        # Our lease ran out and another run took the month over: it may send a second copy.
+        logger.warning("report for %s: lease expired while sending", f"{month:%Y-%m}")
+    logger.info(
+        "report for %s sent to %s: %s orders, total %s",
+        f"{month:%Y-%m}",
+        ", ".join(recipients),
+        summary.row_count,
+        summary.total_amount,
+    )
+    return SendOutcome("sent", month, summary.row_count, summary.total_amount)
