@@ -57,7 +57,8 @@ def test_guest_posts_change_nothing(client, acme):
 def test_add_form_renders_accessible_fields(member_client, acme):
     html = member_client.get(f"/clients/{acme.pk}/orders/add/").text
     assert "Add order" in html
-    assert 'name="title"' in html and 'name="amount"' in html and 'name="status"' in html
+    for field in ("title", "amount", "status"):
+        assert f'name="{field}"' in html
     assert '<label for="id_title">' in html
 
 
@@ -162,7 +163,8 @@ def test_another_clients_order_under_this_client_is_404(member_client, acme):
     other = OrderFactory(title="Theirs")
     for suffix in ("edit/", "status/"):
         url = f"/clients/{acme.pk}/orders/{other.pk}/{suffix}"
-        assert member_client.post(url, {"title": "X", "amount": "1", "status": "DONE"}).status_code == 404
+        data = {"title": "X", "amount": "1", "status": "DONE"}
+        assert member_client.post(url, data).status_code == 404
     assert member_client.get(f"/clients/{acme.pk}/orders/{other.pk}/edit/").status_code == 404
     other.refresh_from_db()
     assert (other.title, other.status) == ("Theirs", "NEW")
@@ -183,7 +185,7 @@ def test_status_change_saves_and_says_so(member_client, acme):
     assert response.redirect_chain == [(f"/clients/{acme.pk}/", 302)]
     o.refresh_from_db()
     assert o.status == Order.Status.IN_PROGRESS
-    assert o.amount == Decimal("7.00") and o.title == "Widget"
+    assert (o.amount, o.title) == (Decimal("7.00"), "Widget")
     assert "Order “Widget” is now in progress." in response.text
 
 
