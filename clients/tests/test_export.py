@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from django.db import connection
+from django.db import connection, connections
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -214,14 +214,18 @@ async def test_asgi_request_is_served_by_an_async_generator(async_client):
     await sync_to_async(ClientFactory)(name="Jürgen Müller", email="jm@mail.test")
     await async_client.aforce_login(user)
 
-    response = await async_client.get(URL)
-
-    assert response.status_code == 200
-    assert isinstance(response, StreamingHttpResponse)
-    # Under ASGI Django buffers a sync iterator in memory; an async one streams.
-    assert response.is_async
-    data = b"".join([part async for part in response.streaming_content])
-    expected = await sync_to_async(lambda: "".join(export.iter_export(q="")).encode())()
+    try:
+        response = await async_client.get(URL)
+        assert response.status_code == 200
+        assert isinstance(response, StreamingHttpResponse)
+        # Under ASGI Django buffers a sync iterator in memory; an async one streams.
+        assert response.is_async
+        data = b"".join([part async for part in response.streaming_content])
+        expected = await sync_to_async(lambda: "".join(export.iter_export(q="")).encode())()
+    finally:
+        # The queries ran in asgiref's sync thread, whose connection the test runner does not
+        # know about: close it, or PostgreSQL refuses to drop the test database.
+        await sync_to_async(connections.close_all)()
     assert data == expected
     assert "Jürgen Müller" in data.decode("utf-8")
 
