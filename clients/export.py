@@ -50,13 +50,20 @@ def export_chunk(*, q: str, after_pk: int, size: int) -> list[dict]:
 
 def _format(writer: CsvRowWriter, chunk: list[dict]) -> str:
     tz = timezone.get_current_timezone()
-    lines = []
-    for row in chunk:
-        row["created_at"] = timezone.localtime(row["created_at"], tz)
-        # SQLite hands back Decimal("0") for a client with no orders: always two places.
-        row["orders_total"] = row["orders_total"].quantize(CENTS)
-        lines.append(writer.row(row[f] for f in FIELDS))
-    return "".join(lines)
+    return writer.rows(
+        (
+            row["id"],
+            row["name"],
+            row["email"],
+            row["phone"],
+            row["vip"],
+            row["created_at"].astimezone(tz),
+            row["orders_count"],
+            # SQLite hands back Decimal("0") for a client with no orders: always two places.
+            row["orders_total"].quantize(CENTS),
+        )
+        for row in chunk
+    )
 
 
 def iter_export(*, q: str, chunk_size: int = CHUNK_SIZE) -> Iterator[str]:

@@ -49,3 +49,19 @@ def test_write_csv_writes_to_a_file():
     buf = io.StringIO(newline="")
     write_csv(buf, ["name"], [["@x"]])
     assert buf.getvalue() == BOM + "name\r\n'@x\r\n"
+
+
+def test_rows_gives_many_lines_as_one_string_and_escapes_each():
+    writer = CsvRowWriter()
+    assert writer.rows([["=a", 1], ["b", Decimal("2.50")]]) == "'=a,1\r\nb,2.50\r\n"
+    # The writer keeps nothing between calls.
+    assert writer.row(["c"]) == "c\r\n"
+
+
+def test_subclasses_of_str_are_user_text_too():
+    from django.db import models
+
+    class Kind(models.TextChoices):
+        EVIL = "=1+1", "Evil"
+
+    assert cell(Kind.EVIL) == "'=1+1"
