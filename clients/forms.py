@@ -1,6 +1,6 @@
 from django import forms
 
-from clients.models import Client
+from clients.models import Client, Order
 
 
 class ClientForm(forms.ModelForm):
@@ -38,3 +38,28 @@ class ClientMergeForm(forms.Form):
     target = forms.IntegerField(
         min_value=1, error_messages={"required": "Choose the client to keep."}
     )
+
+
+# --- Orders (issue 3) -------------------------------------------------------------------------
+
+
+class OrderForm(forms.ModelForm):
+    """An order's fields. Amount (>= 0, 2 places) and status (one of Order.Status) are checked
+    by the model fields, so the admin and the API apply the same rules."""
+
+    class Meta:
+        model = Order
+        fields = ["title", "amount", "status"]
+        widgets = {
+            "title": forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+            "amount": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+        }
+        help_texts = {"amount": "Not negative, up to 2 decimal places."}
+
+
+class OrderStatusForm(forms.ModelForm):
+    """The quick status change on the client page."""
+
+    class Meta:
+        model = Order
+        fields = ["status"]

@@ -86,5 +86,4 @@ class ClientMergeView(LoginRequiredMixin, UserPassesTestMixin, FormView):
             f"Merged “{result.source_name}” into “{result.target.name}”: "
             f"{moved} order{'s' if moved != 1 else ''} moved.",
         )
-        # The kept client's page. TODO(lead): clients:detail once the client page is merged.
-        return redirect("clients:edit", result.target.pk)
+        return redirect("clients:detail", result.target.pk)

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
+from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
@@ -58,8 +59,17 @@ class ClientDeleteView(LoginRequiredMixin, DeleteView):
     model = Client
     success_url = reverse_lazy("clients:list")
 
+    def get_context_data(self, **kwargs):
+        # The orders go with the client (CASCADE): say so before, and after.
+        return super().get_context_data(orders_count=self.object.orders.count(), **kwargs)
+
     def form_valid(self, form):
         name = self.object.name
+        orders = self.object.orders.count()
         response = super().form_valid(form)
-        messages.success(self.request, f"Client “{name}” was deleted.")
+        messages.success(
+            self.request,
+            f"Client “{name}” was deleted. {orders} order{pluralize(orders)} "
+            f"{pluralize(orders, 'was,were')} deleted with it.",
+        )
         return response

@@ -227,7 +227,7 @@ def test_staff_and_members_with_the_permission_can_merge(client, pair, merger, s
 def test_a_merge_redirects_to_the_kept_client_with_the_number_of_orders_moved(staff_client, pair):
     source, target = pair
     response = staff_client.post(MERGE, {"source": source.pk, "target": target.pk}, follow=True)
-    assert response.redirect_chain == [(f"/clients/{target.pk}/edit/", 302)]
+    assert response.redirect_chain == [(f"/clients/{target.pk}/", 302)]
     assert "Merged “Ada Duplicate” into “Ada Lovelace”: 3 orders moved." in response.text
 
 
@@ -317,12 +317,15 @@ def test_a_stale_source_link_shows_an_empty_choice(staff_client):
     assert response.context["target"] is None
 
 
-def test_the_edit_page_offers_the_merge_to_those_allowed(client, member, merger, staff):
+@pytest.mark.parametrize("page", ["", "edit/"])
+def test_the_client_and_edit_pages_offer_the_merge_to_those_allowed(
+    client, member, merger, staff, page
+):
     c = ClientFactory()
     link = f'href="/clients/merge/?source={c.pk}"'
     for user, shown in ((member, False), (merger, True), (staff, True)):
         client.force_login(user)
-        assert (link in client.get(f"/clients/{c.pk}/edit/").text) is shown
+        assert (link in client.get(f"/clients/{c.pk}/{page}").text) is shown
 
 
 # --- The admin action -----------------------------------------------------------------------
