@@ -34,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clients.models import Order
-from reports.csvsafe import escape_cell
+from core.csv import neutralise
 from reports.models import ReportRun
 
 logger = logging.getLogger(__name__)
@@ -127,9 +127,9 @@ def monthly_report_write_csv(*, month: date, out) -> ReportSummary:
             [
                 order_id,
                 created_at.astimezone(tz).isoformat(timespec="seconds"),
-                escape_cell(name),
-                escape_cell(email),
-                escape_cell(title),
+                neutralise(name),
+                neutralise(email),
+                neutralise(title),
                 status,
                 amount,
             ]

@@ -8,7 +8,6 @@ import pytest
 
 from clients.models import Order
 from clients.tests.factories import ClientFactory
-from reports.csvsafe import escape_cell
 from reports.services import CSV_HEADER, monthly_report_write_csv, parse_month, previous_month
 from reports.tests.conftest import OCTOBER, local, order_at, parse_report
 
@@ -109,16 +108,6 @@ def test_cells_that_look_like_formulas_are_escaped():
 
     assert rows[0][2] == '\'=HYPERLINK("http://evil")'
     assert rows[0][4] == "'+1 cmd|calc"
-
-
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
-def test_escape_cell_prefixes_formula_starts(value):
-    assert escape_cell(value) == "'" + value
-
-
-@pytest.mark.parametrize("value", ["", "Ada", "a=b", "1-2"])
-def test_escape_cell_leaves_plain_text(value):
-    assert escape_cell(value) == value
 
 
 def test_previous_month_is_the_calendar_month_before():
