@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "channels",
     "core",
     "clients",
+    "live",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
 ]
