@@ -16,3 +16,10 @@ class LiveConfig(AppConfig):
         # path (pages, admin, API, shell), and a failing receiver is logged, never raised.
         events.order_created.connect(broadcast.on_order_created, dispatch_uid="live.order")
         user_logged_out.connect(broadcast.on_user_logged_out, dispatch_uid="live.logout")
+
+        # Build the channel layer now, in every process that may save an order (web, worker):
+        # importing channels_redis took 1.8 s on a busy machine, and the first order's event
+        # would otherwise wait for it. Building it does not connect to Redis.
+        from channels.layers import get_channel_layer
+
+        get_channel_layer()

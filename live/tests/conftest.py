@@ -147,32 +147,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def admin_add_order(server: AsgiServer, *, session: str, client_id: int, **fields) -> int:
-    """Create an order through the Django admin's add form on `server`, as a staff user would
-    (GET the form for its CSRF token, POST it). Returns the HTTP status (302 on success)."""
-    cookies = {settings.SESSION_COOKIE_NAME: session}
-    form_url = f"{server.url}/admin/clients/order/add/"
-    request = urllib.request.Request(form_url, headers={"Cookie": _cookie_header(cookies)})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        html = response.read().decode()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            cookies[name.strip()] = rest.split(";", 1)[0]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    body = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token, "client": client_id, "_save": "Save", **fields}
-    ).encode()
-    post = urllib.request.Request(
-        form_url,
-        data=body,
-        headers={
-            "Cookie": _cookie_header(cookies),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(post, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as redirect:
-        return redirect.code
+class AdminOrderForm:
+    """The Django admin's "add order" form on one server, as a staff user's browser uses it:
+    `open()` GETs the form (session and CSRF cookies, token), `submit()` POSTs it."""
+
+    def __init__(self, server: AsgiServer, *, session: str):
+        self.url = f"{server.url}/admin/clients/order/add/"
+        self.cookies = {settings.SESSION_COOKIE_NAME: session}
+        self.token = ""
+
+    def open(self) -> "AdminOrderForm":
+        request = urllib.request.Request(self.url, headers={"Cookie": _cookie_header(self.cookies)})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            html = response.read().decode()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        return self
+
+    def submit(self, **fields) -> int:
+        """POST the form; returns the HTTP status (302 when the order was saved)."""
+        body = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": self.token, "_save": "Save", **fields}
+        ).encode()
+        post = urllib.request.Request(
+            self.url,
+            data=body,
+            headers={
+                "Cookie": _cookie_header(self.cookies),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(post, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as redirect:
+            return redirect.code
