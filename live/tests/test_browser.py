@@ -1,6 +1,7 @@
 """In a real browser: two headless Chromium contexts, each on its own server process, watch
 /clients/; an order is created; both show the notice and the new totals within 2 s."""
 
+import itertools
 import os
 import threading
 import time
@@ -107,15 +108,15 @@ def test_two_browsers_show_the_new_order_and_its_clients_new_totals(asgi_servers
                 )
 
             _, committed_at = create_order_and_stamp_the_commit(
-                client=acme, title="Annual plan", amount=Decimal("234.50")
+                client=acme, title="Annual plan", amount=Decimal("1233567.89")
             )
 
             for page in pages:
-                notice = page.locator("#live-notices .live-notice")
-                expect(notice).to_have_text("New order “Annual plan” for Acme GmbH×", timeout=2000)
+                notice = page.locator("#live-notices .live-notice span")
+                expect(notice).to_have_text("New order “Annual plan” for Acme GmbH", timeout=2000)
                 expect(page.locator(f'{row} td[data-field="orders_count"]')).to_have_text("2")
                 expect(page.locator(f'{row} td[data-field="orders_total"]')).to_have_text(
-                    "1,234.50"
+                    "1,234,567.89"
                 )
             SCREENSHOT.parent.mkdir(exist_ok=True)
             pages[0].screenshot(path=str(SCREENSHOT))
@@ -151,3 +152,43 @@ def test_logging_out_stops_the_live_updates_of_that_sessions_other_tabs(asgi_ser
             )
         finally:
             browser.close()
+
+
+def test_a_dropped_socket_is_reconnected_with_growing_delays(asgi_servers):
+    server_a, _ = asgi_servers
+    user = UserFactory(username="dave")
+    attempts: list[float] = []
+
+    def drop_the_first_three(ws) -> None:
+        # Playwright stands between the page and the server: the first three connections are
+        # closed at once, as a restarting server would; the fourth goes through to server A.
+        attempts.append(time.monotonic())
+        if len(attempts) <= 3:
+            ws.close(code=1011, reason="test: server going away")
+        else:
+            ws.connect_to_server()
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=server_a.url)
+            context.route_web_socket("**/ws/clients/", drop_the_first_three)
+            page = context.new_page()
+            page.goto("/accounts/login/?next=/clients/")
+            page.fill("input[name=username]", user.username)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("main form button[type=submit]")
+            page.wait_for_url("**/clients/")
+            page.wait_for_selector(
+                "#live-notices[data-live-state=open]", state="attached", timeout=15000
+            )
+        finally:
+            browser.close()
+
+    assert len(attempts) == 4
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    # Delays of 1, 2, 4 s, each with up to half taken off at random (jitter): the n-th wait is
+    # at least half its nominal delay, and the third is longer than the first can ever be.
+    for gap, nominal in zip(gaps, (1, 2, 4), strict=True):
+        assert nominal / 2 - 0.05 <= gap <= nominal + 1
+    assert gaps[2] > gaps[0]
