@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import Client as DjangoClient
 from django.urls import Resolver404, resolve
 
@@ -21,6 +21,15 @@ from mini_crm.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/clients/"
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_thread_connections():
+    """The ORM calls made through sync_to_async (ours, and the session lookup of the auth
+    middleware) run on asgiref's worker thread, whose connections outlive the test: close them,
+    or the test database cannot be dropped at the end of the run."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
