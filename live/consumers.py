@@ -31,8 +31,8 @@ class ClientsLiveConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
-        """The stream is one-way: what the browser sends is ignored."""
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """The stream is one-way: what the browser sends is ignored, unparsed (junk included)."""
 
     async def order_created(self, event: dict) -> None:
         await self.send_json(event)

@@ -234,5 +234,7 @@ async def test_what_the_browser_sends_is_ignored(logged_in):
     communicator, connected = await connect(session=session)
     assert connected
     await communicator.send_json_to({"type": "order.created", "order": {}})
-    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.send_to(text_data="not json {")
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    assert await communicator.receive_nothing(timeout=0.2)  # no echo, no crash, still open
     await communicator.disconnect()
