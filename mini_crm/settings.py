@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "core",
     "clients",
     "reports",
+    "live",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
 ]

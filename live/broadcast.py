@@ -1,0 +1,99 @@
+"""The one broadcaster: the rest of the code tells the live page about an event through here.
+
+Sends run after the transaction commits (clients.events) and are bounded in time: a dead or
+slow channel layer (Redis down) costs the request at most SEND_TIMEOUT seconds, is logged, and
+never breaks or undoes the save.
+"""
+
+import asyncio
+import logging
+from decimal import Decimal
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from clients.models import Client, Order
+
+logger = logging.getLogger(__name__)
+
+# Everyone looking at the client list.
+CLIENTS_GROUP = "clients.live"
+# Seconds one send may take before it is given up (and logged).
+SEND_TIMEOUT = 1.0
+
+ORDER_CREATED = "order.created"
+# Sent to one session's sockets when it logs out; the consumer then closes them.
+SESSION_CLOSED = "session.closed"
+
+
+def session_group(session_key: str) -> str:
+    """The group holding the sockets opened with one login session (keys are alphanumeric)."""
+    return f"session.{session_key}"
+
+
+def _money(value: Decimal) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def order_created_message(*, order_id: int) -> dict | None:
+    """The `order.created` event for an order, with its client's new totals; None when the
+    order is gone (deleted before the event was sent)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return None
+    client = Client.objects.filter(pk=order.client_id).with_order_totals().get()
+    return {
+        "type": ORDER_CREATED,
+        "order": {
+            "id": order.pk,
+            "title": order.title,
+            "amount": _money(order.amount),
+            "status": order.status,
+            "created_at": order.created_at.isoformat(),
+        },
+        "client": {
+            "id": client.pk,
+            "name": client.name,
+            "orders_count": client.orders_count,
+            "orders_total": _money(client.orders_total),
+        },
+    }
+
+
+def send_to_group(group: str, message: dict) -> bool:
+    """Send `message` to `group` on the channel layer, within SEND_TIMEOUT seconds.
+
+    Returns whether it was sent. Never raises: the live page is a nicety, the save that caused
+    the message is not.
+    """
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return False
+
+        async def send() -> None:
+            await asyncio.wait_for(layer.group_send(group, message), timeout=SEND_TIMEOUT)
+
+        async_to_sync(send)()
+    except Exception:
+        logger.exception("live: could not send %r to group %r", message.get("type"), group)
+        return False
+    return True
+
+
+def on_order_created(sender, *, order_id: int, **kwargs) -> None:
+    """Receiver of clients.events.order_created: tell everyone on the client list."""
+    message = order_created_message(order_id=order_id)
+    if message is not None:
+        send_to_group(CLIENTS_GROUP, message)
+
+
+def on_user_logged_out(sender, request, user, **kwargs) -> None:
+    """Receiver of user_logged_out: close the sockets opened with the session that ends.
+
+    Django sends the signal before it flushes the session, so the key is still there. Only
+    this session's sockets close: the same user logged in elsewhere keeps theirs.
+    """
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        send_to_group(session_group(session_key), {"type": SESSION_CLOSED})

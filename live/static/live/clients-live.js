@@ -1,0 +1,115 @@
+/*
+ * Live "new order" events on the client list (live/consumers.py).
+ *
+ * Plain script, no build step, no dependencies. It reads its configuration from the
+ * #live-notices element's data- attributes (the CSP allows no inline script), connects to
+ * ws(s)://<this host><data-live-path>, and for each `order.created` event:
+ *   - shows a notice "New order “<title>” for <client name>" in the aria-live region;
+ *   - updates that client's count and total cells when its row is on this page.
+ * It reconnects with capped exponential backoff, and stops once the server says the session
+ * logged out (close code 4001). The page may come from a cache: everything here is static.
+ */
+(function () {
+  "use strict";
+
+  var region = document.getElementById("live-notices");
+  if (!region || !("WebSocket" in window)) return;
+
+  var CLOSE_LOGGED_OUT = 4001;
+  var BACKOFF_FIRST_MS = 1000;
+  var BACKOFF_MAX_MS = 30000;
+  var NOTICE_MS = 10000;
+  var MAX_NOTICES = 4;
+
+  var path = region.dataset.livePath || "/ws/clients/";
+  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+  var url = scheme + window.location.host + path;
+  var attempt = 0;
+  var stopped = false;
+
+  function setState(state) {
+    // Read by the styles and the browser tests: connecting, open, retrying, stopped.
+    region.dataset.liveState = state;
+  }
+
+  // "1234.5" -> "1,234.50", as the server's floatformat:"2g" renders it (en-us). Works on the
+  // decimal string, never through a float, so large totals keep every cent.
+  function formatAmount(value) {
+    var match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value));
+    if (!match) return String(value);
+    var cents = ((match[3] || "") + "00").slice(0, 2);
+    var whole = match[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return match[1] + whole + "." + cents;
+  }
+
+  function showNotice(text) {
+    var notice = document.createElement("div");
+    notice.className = "live-notice";
+    notice.setAttribute("role", "status");
+    var body = document.createElement("span");
+    body.textContent = text; // text, never HTML: titles and names are user input
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "live-notice-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { notice.remove(); });
+    notice.appendChild(body);
+    notice.appendChild(close);
+    region.appendChild(notice);
+    while (region.querySelectorAll(".live-notice").length > MAX_NOTICES) {
+      region.querySelector(".live-notice").remove();
+    }
+    window.setTimeout(function () { notice.remove(); }, NOTICE_MS);
+  }
+
+  function updateRow(client) {
+    var row = document.querySelector('tr[data-client-id="' + Number(client.id) + '"]');
+    if (!row) return;
+    var count = row.querySelector('td[data-field="orders_count"]');
+    var total = row.querySelector('td[data-field="orders_total"]');
+    if (count) count.textContent = String(client.orders_count);
+    if (total) total.textContent = formatAmount(client.orders_total);
+    row.classList.remove("live-updated");
+    void row.offsetWidth; // restart the highlight animation
+    row.classList.add("live-updated");
+  }
+
+  function onMessage(event) {
+    var data;
+    try {
+      data = JSON.parse(event.data);
+    } catch (e) {
+      return;
+    }
+    if (!data || data.type !== "order.created" || !data.order || !data.client) return;
+    showNotice("New order “" + data.order.title + "” for " + data.client.name);
+    updateRow(data.client);
+  }
+
+  function connect() {
+    setState(attempt === 0 ? "connecting" : "retrying");
+    var socket = new WebSocket(url);
+    socket.addEventListener("open", function () {
+      attempt = 0;
+      setState("open");
+    });
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", function (event) {
+      if (event.code === CLOSE_LOGGED_OUT) {
+        stopped = true;
+        setState("stopped");
+        return;
+      }
+      if (stopped) return;
+      // Exponential backoff with jitter, capped: a restarting server is not stampeded.
+      var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
+      delay = delay / 2 + Math.random() * (delay / 2);
+      attempt += 1;
+      setState("retrying");
+      window.setTimeout(connect, delay);
+    });
+  }
+
+  connect();
+})();
