@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("media/<path:path>", core_views.protected_media, name="media"),
     path("clients/", include("clients.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
