@@ -1,15 +1,27 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters.widgets import BooleanWidget
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError as APIValidationError
 
 from clients.models import Client, Order
 
 
+class StrictBooleanWidget(BooleanWidget):
+    """Passes an unknown value on to the field (BooleanWidget turns it into None)."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        raw = data.get(name)
+        return raw if value is None and raw not in (None, "") else value
+
+
 class StrictBooleanField(forms.NullBooleanField):
-    """true/false/1/0 or nothing. Django's NullBooleanField reads anything else as "no
-    filter", so `?vip=maybe` would quietly return everyone; here it is a 400."""
+    """true/false/1/0 or nothing. django-filter reads anything else as "no filter", so
+    `?vip=maybe` would quietly return everyone; here it is a 400."""
+
+    widget = StrictBooleanWidget
 
     def to_python(self, value):
         if value in (None, ""):
@@ -19,7 +31,7 @@ class StrictBooleanField(forms.NullBooleanField):
         raise ValidationError("Enter true or false.", code="invalid")
 
 
-class StrictBooleanFilter(django_filters.rest_framework.BooleanFilter):
+class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
