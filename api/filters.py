@@ -102,3 +102,24 @@ class StrictOrderingFilter(filters.OrderingFilter):
         if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
             ordering.append("-id" if ordering[0].startswith("-") else "id")
         return ordering
+
+    def get_schema_operation_parameters(self, view):
+        fields = [item if isinstance(item, str) else item[0] for item in view.ordering_fields]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Comma-separated fields to sort by; prefix - to reverse. "
+                "Any other field is a 400.",
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "enum": [term for f in fields for term in (f, f"-{f}")],
+                    },
+                },
+                "style": "form",
+                "explode": False,
+            }
+        ]
