@@ -18,16 +18,18 @@ def request(api, method: str, resource: str):
     order = OrderFactory()
     if resource == "clients":
         obj, payload = order.client, {"name": "New", "email": "new@mail.test"}
+        change = {"name": "X"}
     else:
         obj = order
         payload = {"client": order.client_id, "title": "New", "amount": "1.00"}
+        change = {"title": "X"}
     detail = f"/api/{resource}/{obj.pk}/"
     return {
         "GET list": lambda: api.get(f"/api/{resource}/"),
         "GET": lambda: api.get(detail),
         "POST": lambda: api.post(f"/api/{resource}/", payload),
         "PUT": lambda: api.put(detail, payload),
-        "PATCH": lambda: api.patch(detail, {"title": "X"} if resource == "orders" else {"name": "X"}),
+        "PATCH": lambda: api.patch(detail, change),
         "DELETE": lambda: api.delete(detail),
     }[method]()
 
