@@ -26,7 +26,8 @@ class ClientSerializer(serializers.ModelSerializer):
     }
 
     orders_count = serializers.IntegerField(read_only=True)
-    orders_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    # No digit limit on output: DRF would raise (a 500) on a sum wider than max_digits.
+    orders_total = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
 
     class Meta:
         model = Client

@@ -183,3 +183,13 @@ def test_list_runs_a_constant_number_of_queries(api, rows):
     # 1. COUNT(*) of clients (the paginator)
     # 2. the page: its clients' ids as a subquery, with COUNT/SUM of their orders
     assert len(ctx.captured_queries) == 2, [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.services  # SQLite sums decimals as floats: 15 digits are beyond it
+def test_a_total_wider_than_any_single_amount_is_shown_exactly(api):
+    ada = ClientFactory()
+    big = Decimal("9999999999.99")  # the largest amount an order can hold
+    Order.objects.bulk_create([Order(client=ada, title="Big", amount=big) for _ in range(1001)])
+    expected = str(big * 1001)
+    assert api.get(f"/api/clients/{ada.pk}/").json()["orders_total"] == expected
+    assert api.get("/api/clients/").json()["results"][0]["orders_total"] == expected
