@@ -19,4 +19,10 @@ class AnonRateThrottle(_CurrentRateMixin, throttling.AnonRateThrottle):
 
 
 class UserRateThrottle(_CurrentRateMixin, throttling.UserRateThrottle):
-    pass
+    """Logged-in users only. DRF's own also counts anonymous callers by address, which would
+    cap them at min(anon, user) and cost a second cache round trip per request."""
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)

@@ -161,3 +161,10 @@ def test_default_rates_come_from_the_environment(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(mini_crm.settings)
+
+
+def test_the_anonymous_rate_alone_governs_guests(settings, api):
+    throttle_rates(settings, anon="5/min", user="2/min")
+    for _ in range(5):
+        assert api.get("/api/clients/").status_code == 200
+    assert api.get("/api/clients/").status_code == 429
