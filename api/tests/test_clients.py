@@ -193,3 +193,12 @@ def test_a_total_wider_than_any_single_amount_is_shown_exactly(api):
     expected = str(big * 1001)
     assert api.get(f"/api/clients/{ada.pk}/").json()["orders_total"] == expected
     assert api.get("/api/clients/").json()["results"][0]["orders_total"] == expected
+
+
+def test_detail_is_one_query(api):
+    ada = ClientFactory()
+    OrderFactory.create_batch(3, client=ada)
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.get(f"/api/clients/{ada.pk}/").json()["orders_count"] == 3
+    # 1. the client by id with COUNT/SUM of its orders
+    assert len(ctx.captured_queries) == 1

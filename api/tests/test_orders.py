@@ -67,3 +67,17 @@ def test_delete_removes_only_the_order(staff_api):
     assert staff_api.delete(f"/api/orders/{order.pk}/").status_code == 204
     assert not Order.objects.exists()
     assert order.client.__class__.objects.filter(pk=order.client_id).exists()
+
+
+@pytest.mark.parametrize("rows", [2, 50])
+def test_list_runs_a_constant_number_of_queries(api, rows):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    OrderFactory.create_batch(rows)
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.get("/api/orders/?page_size=100")
+    assert len(response.json()["results"]) == rows
+    # 1. COUNT(*) of orders (the paginator)
+    # 2. the page of orders (`client` is the id column: no join, no per-row client query)
+    assert len(ctx.captured_queries) == 2, [q["sql"] for q in ctx.captured_queries]
