@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clients",
     "reports",
     "live",
+    "api",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
 ]
@@ -301,6 +302,58 @@ REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
 # --- Domain ---------------------------------------------------------------------------------
 # A client whose email is at exactly one of these domains becomes VIP when saved.
 VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
+
+# --- REST API (api/): DRF + drf-spectacular -------------------------------------------------
+# Reads are public by default (the spec's choice); API_READ_REQUIRES_LOGIN=1 limits them to
+# logged-in users. Writes are for staff only either way (api.permissions.IsStaffOrReadOnly).
+API_READ_REQUIRES_LOGIN = env_bool("API_READ_REQUIRES_LOGIN", default=False)
+REST_FRAMEWORK = {
+    # Token first: an anonymous write then gets 401 with `WWW-Authenticate: Token`, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsStaffOrReadOnly"],
+    # JSON only: the interactive docs are Swagger UI at /api/docs/ (the browsable API's
+    # templates do not fit the site's strict CSP, and it costs time on every list).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 10,
+    # Throttle counters live in the default cache (Redis in production, shared by workers).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "60/min"),
+        "user": env_str("API_THROTTLE_USER", "600/min"),
+    },
+    # The client address for anonymous throttling: REMOTE_ADDR, or the address this many
+    # proxies back in X-Forwarded-For (never the whole, client-forgeable header).
+    "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mini CRM API",
+    "DESCRIPTION": (
+        "Clients and their orders. Reads are public unless API_READ_REQUIRES_LOGIN is set; "
+        "writes need a staff user (session or `Authorization: Token <key>`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request/response components: `avatar` is a file upload in, a URL out.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# --- end REST API ---------------------------------------------------------------------------
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
 LOGGING = {

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("media/<path:path>", core_views.protected_media, name="media"),
     path("clients/", include("clients.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

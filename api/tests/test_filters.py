@@ -1,0 +1,180 @@
+"""Filters, search, ordering, pagination, and bad input: a 4xx with a JSON body, never a 500."""
+
+from decimal import Decimal
+
+import pytest
+
+from clients.models import Order
+from clients.tests.factories import ClientFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["name"] for row in response.json()["results"]]
+
+
+def titles(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["title"] for row in response.json()["results"]]
+
+
+@pytest.fixture
+def people(db):
+    ada = ClientFactory(name="Ada Lovelace", email="ada@mail.test", vip=True)
+    grace = ClientFactory(name="Grace Hopper", email="grace@navy.test")
+    alan = ClientFactory(name="Alan Turing", email="alan@NAVY.test")
+    OrderFactory(client=ada, status=Order.Status.NEW)
+    OrderFactory(client=ada, status=Order.Status.DONE)
+    OrderFactory(client=grace, status=Order.Status.DONE)
+    return ada, grace, alan
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("vip=true", ["Ada Lovelace"]),
+        ("vip=1", ["Ada Lovelace"]),
+        ("vip=false", ["Alan Turing", "Grace Hopper"]),
+        ("active=true", ["Ada Lovelace"]),
+        ("active=false", ["Alan Turing", "Grace Hopper"]),
+        ("search=LOVE", ["Ada Lovelace"]),
+        ("search=navy", ["Alan Turing", "Grace Hopper"]),
+        ("search=navy&vip=false&active=false", ["Alan Turing", "Grace Hopper"]),
+        ("search=", ["Ada Lovelace", "Alan Turing", "Grace Hopper"]),
+        ("vip=", ["Ada Lovelace", "Alan Turing", "Grace Hopper"]),
+    ],
+)
+def test_client_filters(api, people, query, expected):
+    assert sorted(names(api.get(f"/api/clients/?{query}"))) == expected
+
+
+def test_active_lists_a_client_with_several_open_orders_once(api):
+    ada = ClientFactory(name="Ada")
+    OrderFactory.create_batch(3, client=ada)
+    response = api.get("/api/clients/?active=true")
+    assert names(response) == ["Ada"]
+    assert response.json()["count"] == 1
+
+
+def test_order_filters(api, people):
+    ada, _, _ = people
+    assert len(api.get("/api/orders/?status=DONE").json()["results"]) == 2
+    rows = api.get(f"/api/orders/?client={ada.pk}&status=NEW").json()["results"]
+    assert [(r["client"], r["status"]) for r in rows] == [(ada.pk, "NEW")]
+    assert api.get("/api/orders/?client=999999").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["Alan Turing", "Grace Hopper", "Ada Lovelace"]),  # newest first
+        ("ordering=name", ["Ada Lovelace", "Alan Turing", "Grace Hopper"]),
+        ("ordering=-name", ["Grace Hopper", "Alan Turing", "Ada Lovelace"]),
+        ("ordering=email", ["Ada Lovelace", "Alan Turing", "Grace Hopper"]),
+        ("ordering=created_at", ["Ada Lovelace", "Grace Hopper", "Alan Turing"]),
+    ],
+)
+def test_client_ordering(api, people, query, expected):
+    assert names(api.get(f"/api/clients/?{query}")) == expected
+
+
+def test_client_ordering_ties_are_broken_by_id_so_pages_do_not_overlap(api):
+    for _ in range(5):
+        ClientFactory(name="Same")
+    seen = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in api.get(f"/api/clients/?ordering=name&page_size=2&page={page}").json()["results"]
+    ]
+    assert len(seen) == 5
+    assert len(set(seen)) == 5
+
+
+def test_order_ordering(api):
+    for amount in ("5.00", "50.00", "0.50"):
+        OrderFactory(title=amount, amount=Decimal(amount))
+    assert titles(api.get("/api/orders/?ordering=amount")) == ["0.50", "5.00", "50.00"]
+    assert titles(api.get("/api/orders/?ordering=-amount")) == ["50.00", "5.00", "0.50"]
+    assert titles(api.get("/api/orders/")) == ["0.50", "50.00", "5.00"]  # newest first
+
+
+def test_pagination_envelope_and_page_size(api):
+    for i in range(25):
+        ClientFactory(name=f"C{i:02}")
+    page1 = api.get("/api/clients/").json()
+    assert set(page1) == {"count", "next", "previous", "results"}
+    assert (page1["count"], len(page1["results"]), page1["previous"]) == (25, 10, None)
+    assert page1["next"] == "http://testserver/api/clients/?page=2"
+    page3 = api.get("/api/clients/?page=3").json()
+    assert (len(page3["results"]), page3["next"]) == (5, None)
+    assert len(api.get("/api/clients/?page_size=7").json()["results"]) == 7
+
+
+def test_page_size_is_capped_at_100(api):
+    ClientFactory.create_batch(105)
+    assert len(api.get("/api/clients/?page_size=1000").json()["results"]) == 100
+    OrderFactory.create_batch(101, client=ClientFactory())
+    assert len(api.get("/api/orders/?page_size=1000").json()["results"]) == 100
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/clients/?vip=maybe", 400),
+        ("/api/clients/?active=perhaps", 400),
+        ("/api/clients/?ordering=orders_total", 400),
+        ("/api/clients/?ordering=name,password", 400),
+        ("/api/clients/?ordering=-", 400),
+        ("/api/orders/?status=NOPE", 400),
+        ("/api/orders/?client=abc", 400),
+        ("/api/orders/?client=1.5", 400),
+        ("/api/orders/?client=-3", 400),
+        ("/api/orders/?ordering=title", 400),
+        ("/api/clients/?page_size=abc", 400),
+        ("/api/clients/?page_size=0", 400),
+        ("/api/orders/?page_size=-5", 400),
+        ("/api/clients/?page=99999999999999999999999", 404),
+        ("/api/clients/?page=junk", 404),
+        ("/api/clients/?page=0", 404),
+        ("/api/orders/?page=1000", 404),
+        ("/api/clients/abc/", 404),
+        ("/api/clients/99999999999999999999999/", 404),
+    ],
+)
+def test_bad_query_is_a_4xx_json_error(api, people, url, status):
+    response = api.get(url)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()
+
+
+def test_unknown_ordering_says_what_is_allowed(api):
+    response = api.get("/api/clients/?ordering=orders_total")
+    assert response.json() == {
+        "ordering": [
+            "Cannot order by orders_total; choose from created_at, email, name "
+            "(prefix - to reverse)."
+        ]
+    }
+
+
+def test_malformed_json_is_a_400(staff_api):
+    response = staff_api.generic(
+        "POST", "/api/clients/", '{"name": "Ada", ', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+
+
+def test_wrong_content_type_is_a_415(staff_api):
+    response = staff_api.generic("POST", "/api/orders/", "name=Ada", content_type="text/plain")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+
+
+def test_json_that_is_not_an_object_is_a_400(staff_api):
+    response = staff_api.post("/api/clients/", ["a", "list"])
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()

@@ -1,0 +1,17 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("clients", views.ClientViewSet, basename="client")
+router.register("orders", views.OrderViewSet, basename="order")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]
