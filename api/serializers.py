@@ -54,3 +54,15 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "client", "title", "amount", "status", "created_at"]
+
+
+class ClientMergeSerializer(serializers.Serializer):
+    """`POST /api/clients/<id>/merge/`: the client in the URL is kept, `source` is merged into
+    it and deleted."""
+
+    source = serializers.IntegerField(min_value=1, help_text="The duplicate to merge away.")
+
+
+class ClientMergeResultSerializer(serializers.Serializer):
+    orders_moved = serializers.IntegerField()
+    client = ClientSerializer()

@@ -1,11 +1,22 @@
 from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from api.filters import ClientFilter, OrderFilter
-from api.pagination import ClientPagination
-from api.serializers import ClientSerializer, OrderSerializer
+from api.pagination import ClientPagination, OrderPagination
+from api.permissions import CanMergeClients
+from api.serializers import (
+    ClientMergeResultSerializer,
+    ClientMergeSerializer,
+    ClientSerializer,
+    OrderSerializer,
+)
 from clients.models import ZERO, Client, Order
+from clients.services import MergeError, client_merge
 
 
 class ClientViewSet(viewsets.ModelViewSet):
@@ -34,6 +45,28 @@ class ClientViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         _save_unique_email(serializer)
 
+    @extend_schema(request=ClientMergeSerializer, responses=ClientMergeResultSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CanMergeClients])
+    def merge(self, request, pk=None):
+        """Merge the client `source` into this one (kept): its orders move here, empty phone
+        and avatar are filled from it, VIP if either was; then `source` is deleted."""
+        payload = ClientMergeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if not pk.isdigit():
+            raise NotFound()
+        try:
+            result = client_merge(source_id=payload.validated_data["source"], target_id=int(pk))
+        except MergeError as error:
+            if error.code == "not_found":
+                raise NotFound(str(error)) from None
+            raise serializers.ValidationError({"source": [str(error)]}) from None
+        client = self.get_queryset().get(pk=result.target.pk)
+        body = {"orders_moved": result.orders_moved, "client": client}
+        return Response(
+            ClientMergeResultSerializer(body, context=self.get_serializer_context()).data,
+            status=status.HTTP_200_OK,
+        )
+
 
 def _save_unique_email(serializer) -> None:
     """Save, turning a lost race on the unique email into the usual 400.
@@ -58,6 +91,7 @@ class OrderViewSet(viewsets.ModelViewSet):
     queryset = Order.objects.all()
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
+    pagination_class = OrderPagination
     ordering_fields = ["created_at", "amount", "status"]
     ordering = ["-created_at", "-id"]
 

@@ -19,6 +19,7 @@ objects.
 
 import hashlib
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
@@ -67,6 +68,20 @@ class CachedCountPaginator(Paginator):
             count = Paginator.count.func(self)
             cache_set(self.count_key, count, TIMEOUT)
         return count
+
+
+def versioned_count_key(queryset: QuerySet) -> str | None:
+    """A cache key for `queryset.count()` that any change to clients or orders retires: the
+    version and the query's SQL (so every filter combination has its own count). None when
+    the cache is unavailable or the query can match nothing."""
+    version = version_get(NAMESPACE)
+    if version is None:
+        return None
+    try:
+        sql = str(queryset.query)
+    except EmptyResultSet:
+        return None
+    return _key(version, sql, queryset.model._meta.label_lower, "count")
 
 
 def _plain(value):
