@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,3 +19,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# --- Bench-only views (bench/README.md): mounted only when BENCH_VIEWS=1 ---------------------
+if settings.BENCH_VIEWS:
+    urlpatterns += [path("bench/", include("bench.urls"))]
