@@ -36,7 +36,8 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(BARE_TEMPLATE.render({"clients": clients}))
 
 
-@login_required
 def bare_logged_in(request: HttpRequest) -> HttpResponse:
-    """The same behind the login: adds the session and user lookups every list page pays."""
-    return bare(request)
+    """The same behind the login: adds the session and user lookups every list page pays.
+    The token comes first: without it the URL does not exist, not even as a login redirect."""
+    _require_token(request)
+    return login_required(bare)(request)
