@@ -51,15 +51,15 @@ def explain(queryset) -> str:
     return queryset.explain(analyze=True, buffers=True)
 
 
-def explain_sql(sql: str) -> str:
+def explain_sql(sql: str, params=()) -> str:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def probe(*, deep_page: int, literal: bool, explain_path: str | None) -> dict:
+def probe(*, deep_page: int, literal: bool, explain_path: str | None, search: str = "berg") -> dict:
     from django.conf import settings
     from django.core.paginator import Paginator
     from django.db import connection
@@ -110,6 +110,14 @@ def probe(*, deep_page: int, literal: bool, explain_path: str | None) -> dict:
                 ).with_order_totals()
             ),
         }
+        searched = Client.objects.search(search)
+        sql, params = searched.order_by().values("pk").query.sql_with_params()
+        sections[f"search ?q={search}: COUNT(*)"] = explain_sql(
+            f"SELECT COUNT(*) FROM ({sql}) matches", params
+        )
+        sections[f"search ?q={search}: page 1"] = explain(
+            Client.objects.filter(pk__in=searched[:10].values("pk")).with_order_totals()
+        )
         with open(explain_path, "w", encoding="utf-8") as out:
             out.write(f"-- {connection.settings_dict['NAME']}: {figures['clients']:,} clients\n")
             for title, plan in sections.items():

@@ -88,7 +88,9 @@ def parse_wrk(text: str) -> Load:
 
 
 def run_wrk(url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: float):
+    # A long timeout: on a busy machine a slow answer is a figure, not an error.
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+    command += ["--timeout", "30s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     result = subprocess.run(
