@@ -57,6 +57,16 @@ class Load:
     requests: int
     bad: int = 0  # non-2xx/3xx responses plus socket errors
     tool: str = "wrk"
+    # CPU time per request of the gunicorn workers and of their PostgreSQL backends: unlike
+    # req/s, barely moved by other jobs on the machine (they take CPU away, not add to ours).
+    app_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
+
+    @property
+    def cpu_ms(self) -> float | None:
+        if self.app_cpu_ms is None or self.db_cpu_ms is None:
+            return None
+        return self.app_cpu_ms + self.db_cpu_ms
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -254,6 +264,49 @@ def get(base: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         conn.close()
 
 
+# --- CPU and memory of the server -----------------------------------------------------------
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database_url: str) -> list[int]:
+    """The PostgreSQL backends connected to the bench database (the workers' persistent
+    connections: nothing else uses that database during a run)."""
+    import psycopg
+
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def measure_load(args, server: "Server", database_url: str, url: str, headers) -> Load:
+    """Warm up, then `args.rounds` measures; the round with the median req/s is kept, with the
+    CPU per request measured over all rounds."""
+    args.load(url, headers, seconds=args.warmup)
+    app, db = server.worker_pids(), database_backends(database_url)
+    app_before, db_before = cpu_seconds(app), cpu_seconds(db)
+    rounds = [args.load(url, headers, seconds=args.duration) for _ in range(args.rounds)]
+    requests = sum(load.requests for load in rounds)
+    kept = sorted(rounds, key=lambda load: load.rps)[len(rounds) // 2]
+    kept.bad = sum(load.bad for load in rounds)
+    kept.app_cpu_ms = (cpu_seconds(app) - app_before) * 1000 / requests
+    kept.db_cpu_ms = (cpu_seconds(db) - db_before) * 1000 / requests
+    return kept
+
+
 # --- Memory of the workers ------------------------------------------------------------------
 def _status_kb(pid: int, field_name: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -392,15 +445,19 @@ def run_size(args, *, clients: int, orders: int, database_url: str, label: str) 
     try:
         for key, _, path in ENDPOINTS:
             path = path.format(deep=deep)
-            status, _ = get(server.base, path, headers)
+            # As an integrator asks: JSON, never the browsable API's HTML.
+            sent = {**headers, "Accept": "application/json"} if key == "api" else headers
+            status, _ = get(server.base, path, sent)
             if status != 200:
                 result.loads[key] = f"n/a ({status})"
                 say(f"  {path}: {status}, skipped")
                 continue
-            load = args.load(server.base + path, headers, seconds=args.warmup)  # warm up
-            load = args.load(server.base + path, headers, seconds=args.duration)
+            load = measure_load(args, server, database_url, server.base + path, sent)
             result.loads[key] = load
-            say(f"  {path}: {load.rps:,.0f} req/s, avg {load.avg_ms:.1f} ms, bad {load.bad}")
+            say(
+                f"  {path}: {load.rps:,.0f} req/s, avg {load.avg_ms:.1f} ms, CPU "
+                f"{load.app_cpu_ms:.2f} + {load.db_cpu_ms:.2f} ms/request, bad {load.bad}"
+            )
         status, _ = get(server.base, EXPORT_PATH + "?q=no-such-client-zzz", headers)
         if status != 200:
             result.export = f"n/a ({status})"
@@ -447,10 +504,11 @@ def evaluate(small: SizeResult, big: SizeResult) -> list[Target]:
             targets.append(Target(f"{label} >= {minimum:.0%} of bare", _why(big, key), "n/a"))
             return
         ratio = load.rps / bare.rps
+        by_cpu = f"; by CPU {bare.cpu_ms / load.cpu_ms:.0%}" if load.cpu_ms and bare.cpu_ms else ""
         targets.append(
             Target(
                 f"{label} throughput >= {minimum:.0%} of bare",
-                f"{ratio:.0%} ({load.rps:,.0f} / {bare.rps:,.0f} req/s)",
+                f"{ratio:.0%} ({load.rps:,.0f} / {bare.rps:,.0f} req/s{by_cpu})",
                 _verdict(ratio >= minimum, load),
             )
         )
@@ -508,19 +566,25 @@ def render(small: SizeResult, big: SizeResult, targets: list[Target], *, header:
     lines = [header, ""]
     head = f"{'endpoint':<30}"
     for size in (small, big):
-        head += f" | {f'{size.clients:,} clients':>13} {'avg ms':>7} {'p99 ms':>7} {'vs bare':>7}"
+        head += (
+            f" | {f'{size.clients:,} clients':>13} {'avg ms':>7} {'p99 ms':>7} {'vs bare':>7}"
+            f" {'CPU ms':>6} {'by CPU':>6}"
+        )
     lines += [head, "-" * len(head)]
     for key, label, _ in ENDPOINTS:
         row = f"{label:<30}"
         for size in (small, big):
             load, bare = _load(size, key), _load(size, "bare")
             if load is None:
-                row += f" | {_why(size, key):>13} {'':>7} {'':>7} {'':>7}"
+                row += f" | {_why(size, key):>13} {'':>7} {'':>7} {'':>7} {'':>6} {'':>6}"
                 continue
             ratio = f"{load.rps / bare.rps:.0%}" if bare else "n/a"
+            cpu = f"{load.cpu_ms:.2f}" if load.cpu_ms else "n/a"
+            cpu_ratio = f"{bare.cpu_ms / load.cpu_ms:.0%}" if bare and load.cpu_ms else "n/a"
             flag = f" !{load.bad} errors" if load.bad else ""
             row += (
-                f" | {load.rps:>9,.0f} r/s {load.avg_ms:>7.1f} {load.p99_ms:>7.1f} {ratio:>7}{flag}"
+                f" | {load.rps:>9,.0f} r/s {load.avg_ms:>7.1f} {load.p99_ms:>7.1f} {ratio:>7}"
+                f" {cpu:>6} {cpu_ratio:>6}{flag}"
             )
         lines.append(row)
     row = f"{'CSV export (one download)':<30}"
@@ -582,6 +646,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk -c")
     parser.add_argument("--duration", type=float, default=5, help="seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=1, help="seconds before each measure")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measures per endpoint; the median is kept"
+    )
     parser.add_argument("--no-seed", dest="seed", action="store_false", help="reuse the data")
     parser.add_argument("--no-literal", dest="literal", action="store_false")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
