@@ -110,3 +110,30 @@ def test_only_strict_runs_exit_non_zero_on_a_failed_target(monkeypatch, tmp_path
     argv = ["--json", str(tmp_path / "out.json")] + (["--strict"] if strict else [])
     assert run.main(argv) == code
     assert (tmp_path / "out.json").exists()
+
+
+def test_cpu_seconds_reads_the_processes_own_counters():
+    import os
+
+    sum(i * i for i in range(200_000))  # burn a little CPU
+    assert run.cpu_seconds([os.getpid()]) > 0
+    assert run.cpu_seconds([2**22 + 12345]) == 0  # a process that is gone counts nothing
+
+
+def test_rounds_keep_the_median_and_spread_cpu_over_every_request(monkeypatch):
+    from types import SimpleNamespace
+
+    measured = iter([load(10, 1), load(300, 1, bad=1), load(200, 1), load(100, 1)])
+    clock = iter([0.0, 0.0, 3.0, 1.5])  # app before, db before, app after, db after
+    monkeypatch.setattr(run, "database_backends", lambda url: [1])
+    monkeypatch.setattr(run, "cpu_seconds", lambda pids: next(clock))
+    args = SimpleNamespace(
+        load=lambda url, headers, seconds: next(measured), warmup=1, duration=5, rounds=3
+    )
+    server = SimpleNamespace(worker_pids=lambda: [2])
+    kept = run.measure_load(args, server, "postgres://x/db", "http://x/", {})
+    assert kept.rps == 200  # the warm-up (10 req/s) is not a round; median of 300, 200, 100
+    assert kept.bad == 1
+    assert kept.app_cpu_ms == pytest.approx(3000 / 300)  # 3 s over 3 x 100 requests
+    assert kept.db_cpu_ms == pytest.approx(1500 / 300)
+    assert kept.cpu_ms == pytest.approx(15)
