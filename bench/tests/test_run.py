@@ -137,3 +137,40 @@ def test_rounds_keep_the_median_and_spread_cpu_over_every_request(monkeypatch):
     assert kept.app_cpu_ms == pytest.approx(3000 / 300)  # 3 s over 3 x 100 requests
     assert kept.db_cpu_ms == pytest.approx(1500 / 300)
     assert kept.cpu_ms == pytest.approx(15)
+
+
+def test_export_is_counted_in_rows_while_it_streams_with_the_workers_peak_memory():
+    import os
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    class CSV(BaseHTTPRequestHandler):
+        def do_GET(self):
+            assert self.path == run.EXPORT_PATH
+            assert self.headers["Cookie"] == "sessionid=abc"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv; charset=utf-8")
+            self.end_headers()
+            self.wfile.write("\ufeffid,name\r\n".encode())
+            for i in range(2500):
+                self.wfile.write(f"{i},Zoë Müller\r\n".encode())
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), CSV)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        server = SimpleNamespace(
+            base=f"http://127.0.0.1:{httpd.server_address[1]}",
+            worker_pids=lambda: [os.getpid()],  # this process plays the worker
+        )
+        export = run.measure_export(server, {"Cookie": "sessionid=abc"}, repeat=2)
+    finally:
+        httpd.shutdown()
+    assert export.rows == 2500  # the header line is not a row
+    assert export.rows_per_s > 0
+    assert 0 <= export.first_byte_ms <= export.seconds * 1000
+    assert export.peak_growth_mb >= 0
