@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	&& { command -v $$p; break; }; done)
 
 .PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean
-.PHONY: bench-report
+.PHONY: bench-report bench-small
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,6 +84,22 @@ beat: install  ## Run Celery beat, the scheduler: exactly ONE per deployment (ne
 bench-report: install  ## Time the monthly report for 1,000,000 orders on PostgreSQL
 	$(PY) bench/report.py $(BENCH_ARGS)
 # --- end monthly report ------------------------------------------------------------------------
+
+# --- Bench (bench/README.md): seeds PostgreSQL, serves it with gunicorn, measures with wrk -----
+BENCH_CLIENTS ?= 100000
+BENCH_ORDERS ?= 1000000
+BENCH_ARGS ?=
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mini_crm_bench
+BENCH_SMALL_DATABASE_URL ?= $(BENCH_DATABASE_URL)_small
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/6
+BENCH_ENV := BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_SMALL_DATABASE_URL=$(BENCH_SMALL_DATABASE_URL) \
+	BENCH_REDIS_URL=$(BENCH_REDIS_URL)
+
+bench: install  ## Benchmark the pages at 1k and 100k clients (BENCH_CLIENTS, BENCH_ORDERS, BENCH_ARGS)
+	$(BENCH_ENV) $(PY) -m bench.run --clients $(BENCH_CLIENTS) --orders $(BENCH_ORDERS) $(BENCH_ARGS)
+
+bench-small: install  ## Quick bench smoke run: 1,000 clients / 10,000 orders against 100 / 1,000
+	$(BENCH_ENV) $(PY) -m bench.run --quick $(BENCH_ARGS)
 
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var

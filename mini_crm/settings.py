@@ -355,6 +355,10 @@ SPECTACULAR_SETTINGS = {
 }
 # --- end REST API ---------------------------------------------------------------------------
 
+# --- Bench (bench/README.md): bench-only views for `make bench`; never on in production ----
+BENCH_VIEWS = env_bool("BENCH_VIEWS", default=False)
+BENCH_TOKEN = env_required("BENCH_TOKEN", reason="when BENCH_VIEWS is on") if BENCH_VIEWS else ""
+
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
 LOGGING = {
     "version": 1,
