@@ -10,6 +10,7 @@ layer and eager Celery tasks. DATABASE_URL and REDIS_URL switch to PostgreSQL an
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from mini_crm.env import env_bool, env_int, env_list, env_required, env_str
 
@@ -240,13 +241,25 @@ MANAGERS = [
 VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
+# LOG_FORMAT: "json" (the production default: one JSON object per line, core/logging.py) or
+# "line" (the development default: readable text).
+LOG_FORMAT = env_str("LOG_FORMAT", "line" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "line"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or line.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
