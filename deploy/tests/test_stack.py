@@ -10,6 +10,7 @@ The steps for features built on other branches (the API and websockets, the repo
 while their modules are missing; once merged they must run (CI's real-stack pass).
 """
 
+import contextlib
 import io
 import json
 import os
@@ -44,7 +45,6 @@ def _isolated_cache():
     """Replaces conftest's per-test cache flush here: this module's stack lives on the suite's
     Redis database, and a FLUSHDB between two steps would drop Celery's queue bindings and the
     channel layer's groups under the running processes."""
-    yield
 
 
 @dataclass
@@ -213,10 +213,8 @@ def stack(tmp_path_factory):
 
 
 def _kill(pid):
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="module")
