@@ -55,7 +55,7 @@ def test_the_stack_refuses_to_start_without_redis_url():
 
 @pytest.fixture
 def nginx():
-    path = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/nginx").exists() else None)
+    path = shutil.which("nginx", path=f"{os.environ['PATH']}:/usr/sbin")
     if path is None:
         if REQUIRE_SERVICES:
             pytest.fail("nginx is missing: bash bin/install-system-deps")
