@@ -18,6 +18,7 @@ work), so every figure is understated; only the ratios within one run mean anyth
 """
 
 import argparse
+import contextlib
 import os
 import re
 import secrets
@@ -100,10 +101,8 @@ def start(commands: list[list[str]], env: dict, probe_port: int) -> list[subproc
 
 def stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     for process in processes:
         try:
             process.wait(timeout=20)
@@ -180,7 +179,7 @@ def main() -> None:
     finally:
         stop(processes)
 
-    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, best of {args.rounds} interleaved rounds,")
+    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, best of {args.rounds} rounds,")
     print("2 gunicorn workers (sync) / 2 uvicorn processes (uvloop, httptools), nginx 1 worker,")
     print("production settings, PostgreSQL + Redis. req/s (p99 latency in ms).")
     print(f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.\n")
