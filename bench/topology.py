@@ -1,7 +1,8 @@
 """Which server topology serves Mini CRM's HTTP fastest on this machine? (issue 7)
 
-Runs the same production settings and the same bin/ scripts as the stack, one topology at a
-time, and loads each with wrk on the same endpoints, in the same run (compare ratios only):
+Runs the same production settings and the same bin/ scripts as the stack, all three topologies
+at once (idle while another is measured), and loads each in turn with wrk on the same endpoints,
+interleaved, best of N rounds (compare ratios within one run only):
 
   proxy+gunicorn  nginx (bin/proxy) -> gunicorn (bin/web): the chosen topology
   gunicorn        gunicorn alone (bin/web): what nginx costs
