@@ -39,7 +39,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/app/.venv/bin:$PATH \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media \
-    BEAT_SCHEDULE_FILE=/tmp/celerybeat-schedule
+    CELERY_BEAT_SCHEDULE_FILENAME=/tmp/celerybeat-schedule
 RUN groupadd --system --gid 10001 crm \
     && useradd --system --uid 10001 --gid crm --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin crm \
