@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is kept.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn adds a copy of each message with terminal colours: noise in a log collector.
+_DROPPED = frozenset({"color_message"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and key not in entry:
+            if key not in _RECORD_ATTRIBUTES and key not in _DROPPED and key not in entry:
                 entry[key] = value
         # default=str: a request object or a Decimal in `extra=` must not break logging.
         return json.dumps(entry, default=str, ensure_ascii=False)

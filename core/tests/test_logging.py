@@ -44,6 +44,12 @@ def test_extra_fields_are_kept_and_unserialisable_values_become_text():
     assert "pathname" not in entry
 
 
+def test_uvicorns_terminal_colour_copy_of_the_message_is_dropped():
+    record = _record(exc_info=None)
+    record.color_message = "order \x1b[36m%s\x1b[0m saved"
+    assert "color_message" not in json.loads(JsonFormatter().format(record))
+
+
 def test_production_logs_json_lines_to_stdout():
     result = manage(
         "shell",

@@ -408,8 +408,10 @@ def test_the_logs_are_json_lines(stack):
             with contextlib.suppress(ValueError):
                 records.append(json.loads(line.split("| ", 1)[1]))
     loggers = {record.get("logger") for record in records}
-    # nginx's access log, and Django's own records (the 404 of an earlier step).
-    assert {"nginx.access", "django.request"} <= loggers, lines[-20:]
+    # nginx's access log, Django's own records (the 404 of an earlier step), and the servers'
+    # (deploy/logging.json).
+    expected = {"nginx.access", "django.request", "gunicorn.error", "uvicorn.error"}
+    assert expected <= loggers, (loggers, lines[-20:])
 
 
 def test_the_stack_stops_cleanly_leaving_no_process(stack):
