@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean
+.PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean lint-deploy
 .PHONY: bench-report bench-small
 
 help:  ## List the targets
@@ -103,3 +103,11 @@ bench-small: install  ## Quick bench smoke run: 1,000 clients / 10,000 orders ag
 
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var
+
+# --- The production stack (issue 7) -------------------------------------------------------
+stack: install  ## The production stack without Docker (needs DATABASE_URL, REDIS_URL; nginx on :8080)
+	bin/stack
+
+lint-deploy: install  ## Lint the Dockerfile (hadolint) and validate docker-compose.yml (dclint)
+	$(BIN)/hadolint Dockerfile
+	npx --yes dclint@3.1.0 docker-compose.yml

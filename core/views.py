@@ -1,9 +1,13 @@
+import logging
 import mimetypes
+import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -14,6 +18,50 @@ from django.views.decorators.http import require_safe
 def health(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers. Touches neither the session nor the database."""
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+logger = logging.getLogger(__name__)
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache() -> None:
+    # A write then a read of a unique key: proves Redis (the cache, channel layer and broker
+    # share it) accepts writes, not only that a socket opens.
+    key = f"health:ready:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("the value written was not read back")
+    cache.delete(key)
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache}
+
+
+@require_safe
+@never_cache
+def health_ready(request: HttpRequest) -> HttpResponse:
+    """Readiness: the database and the cache (Redis in production) answer.
+
+    For a load balancer or orchestrator deciding whether to send traffic: 200 "ready", or 503
+    naming what failed (the exception class only: the message may carry a host or a user).
+    No login and no session, so probing it never creates a session row.
+    """
+    failures = []
+    for name, check in READINESS_CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # any failure means "not ready", whatever raised it
+            logger.warning("readiness check %s failed: %r", name, exc)
+            failures.append(f"{name}: {type(exc).__name__}")
+    if failures:
+        body = "not ready\n" + "\n".join(failures) + "\n"
+        return HttpResponse(body, status=503, content_type="text/plain; charset=utf-8")
+    return HttpResponse("ready", content_type="text/plain; charset=utf-8")
 
 
 @require_safe

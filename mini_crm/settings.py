@@ -360,13 +360,25 @@ BENCH_VIEWS = env_bool("BENCH_VIEWS", default=False)
 BENCH_TOKEN = env_required("BENCH_TOKEN", reason="when BENCH_VIEWS is on") if BENCH_VIEWS else ""
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
+# LOG_FORMAT: "json" (the production default: one JSON object per line, core/logging.py) or
+# "line" (the development default: readable text).
+LOG_FORMAT = env_str("LOG_FORMAT", "line" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "line"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or line.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

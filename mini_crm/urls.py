@@ -9,6 +9,7 @@ from core import views as core_views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clients:list"), name="home"),
     path("health/", core_views.health, name="health"),
+    path("health/ready/", core_views.health_ready, name="health-ready"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -1,0 +1,77 @@
+# syntax=docker/dockerfile:1
+# One image for every Django process (web, ws, worker, beat, release: the scripts in bin/) and a
+# small nginx image (target `proxy`) that carries the collected static files and our config.
+#   docker build -t mini-crm .                  (the app)
+#   docker build -t mini-crm-proxy --target proxy .
+# docker-compose.yml builds both. No secret is baked in: configuration comes from the
+# environment at run time (.env.example lists every name).
+
+ARG PYTHON_IMAGE=python:3.13-slim-bookworm
+
+# --- build: the locked dependencies into /app/.venv, then the static files -------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+# The uv version the Makefile pins.
+RUN pip install --no-cache-dir uv==0.13.9
+WORKDIR /app
+# Dependencies first, from the lock file alone: this layer survives code changes.
+COPY pyproject.toml uv.lock .python-version ./
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --locked --no-dev --no-install-project --python /usr/local/bin/python
+COPY . .
+# collectstatic imports the settings, which insist on a secret key with DEBUG off: a dummy one,
+# set for this command only (not ENV), so it is in no layer's environment of the final image.
+RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
+    DJANGO_ALLOWED_HOSTS=build.invalid \
+    STATIC_ROOT=/app/staticfiles \
+    /app/.venv/bin/python manage.py collectstatic --noinput -v 0 \
+    && rm -rf /app/var
+
+# --- app: web, ws, worker, beat and release ---------------------------------------------------
+FROM ${PYTHON_IMAGE} AS app
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/app/.venv/bin:$PATH \
+    STATIC_ROOT=/app/staticfiles \
+    MEDIA_ROOT=/data/media \
+    CELERY_BEAT_SCHEDULE_FILENAME=/tmp/celerybeat-schedule
+RUN groupadd --system --gid 10001 crm \
+    && useradd --system --uid 10001 --gid crm --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin crm \
+    && mkdir -p /data/media \
+    && chown crm:crm /data/media
+WORKDIR /app
+# The code stays root-owned and read-only for the app user; it writes only /data/media and /tmp.
+COPY --from=build /app /app
+USER 10001:10001
+VOLUME ["/data/media"]
+EXPOSE 8000 8001
+# /health/ answers without the database; bin/healthcheck sends an allowed Host header. The ws
+# service checks its own port, the worker pings Celery (see docker-compose.yml).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "bin/healthcheck"]
+CMD ["bin/web"]
+
+# --- proxy: nginx with our config and the static files -----------------------------------------
+FROM nginx:1.28-bookworm AS proxy
+ENV STATIC_ROOT=/app/staticfiles \
+    MEDIA_ROOT=/data/media \
+    PROXY_USER=nginx \
+    PROXY_RUNTIME_DIR=/tmp/nginx \
+    WEB_UPSTREAM=web:8000 \
+    WS_UPSTREAM=ws:8001 \
+    PROXY_LISTEN=80
+WORKDIR /app
+COPY bin/proxy bin/proxy
+COPY deploy/nginx.conf.template deploy/nginx.conf.template
+COPY --from=build /app/staticfiles /app/staticfiles
+EXPOSE 80
+# nginx itself answers /proxy-health (no upstream involved); bash's /dev/tcp needs no curl.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PROXY_LISTEN##*:} && printf 'GET /proxy-health HTTP/1.0\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
+CMD ["bin/proxy"]

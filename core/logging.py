@@ -1,0 +1,36 @@
+"""Structured logs: one JSON object per line on stdout, for the log collector to parse.
+
+The process manager (Docker, honcho, systemd) captures stdout; a collector (Loki, CloudWatch,
+journald) can then filter on `level` or `logger` without regular expressions.
+"""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is kept.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn adds a copy of each message with terminal colours: noise in a log collector.
+_DROPPED = frozenset({"color_message"})
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one line of JSON: time (UTC, ISO 8601), level, logger, message,
+    the exception's traceback when there is one, and the `extra=` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and key not in _DROPPED and key not in entry:
+                entry[key] = value
+        # default=str: a request object or a Decimal in `extra=` must not break logging.
+        return json.dumps(entry, default=str, ensure_ascii=False)

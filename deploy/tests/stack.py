@@ -1,0 +1,155 @@
+"""Helpers for the end-to-end stack test: a tiny cookie-keeping HTTP client that talks to the
+proxy like a browser on HTTPS would (X-Forwarded-Proto, Origin, Referer), and process-tree
+bookkeeping for the clean-stop check. Standard library only."""
+
+import http.client
+import os
+import re
+import secrets
+import socket
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, "")
+
+
+@dataclass
+class Browser:
+    """Keeps cookies, never follows redirects, and presents itself as an HTTPS page of the
+    proxy's origin: the TLS terminator in front of nginx would add X-Forwarded-Proto."""
+
+    port: int
+    https: bool = True
+    cookies: dict[str, str] = field(default_factory=dict)
+    cookie_attributes: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}"
+
+    def request(self, method, path, *, body=b"", headers=None) -> Response:
+        all_headers = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if self.https:
+            all_headers["X-Forwarded-Proto"] = "https"
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if method != "GET":
+            all_headers.setdefault("Origin", self.origin)
+            all_headers.setdefault("Referer", self.origin + path)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            conn.request(method, path, body=body, headers=all_headers)
+            raw = conn.getresponse()
+            response = Response(raw.status, raw.headers, raw.read())
+        finally:
+            conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+                self.cookie_attributes[name] = {
+                    "secure": "secure" in header.lower(),
+                    "httponly": "httponly" in header.lower(),
+                }
+        return response
+
+    def get(self, path, **headers) -> Response:
+        return self.request("GET", path, headers=headers)
+
+    def post_form(self, path, fields: dict, files: dict | None = None) -> Response:
+        if files:
+            body, content_type = multipart(fields, files)
+        else:
+            body, content_type = urlencode(fields).encode(), "application/x-www-form-urlencoded"
+        return self.request("POST", path, body=body, headers={"Content-Type": content_type})
+
+    def csrf_token_from(self, path) -> str:
+        page = self.get(path)
+        assert page.status == 200, (path, page.status, page.text[:500])
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert match, page.text[:500]
+        return match.group(1)
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """files: name -> (filename, content type, bytes)."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+    for name, (filename, content_type, content) in files.items():
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+            ).encode()
+            + content
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) from /proc, or None once the process is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = raw.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1])
+
+
+def descendants(root: int) -> set[int]:
+    """Every process below root (honcho starts each process in a session of its own, so a
+    process-group check would miss them; the parent links don't)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := _stat(int(entry))):
+            children.setdefault(stat[1], []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """A zombie has exited: it only waits for a parent (or init) to collect its status."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "?"

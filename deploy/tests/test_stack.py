@@ -1,0 +1,417 @@
+"""The production stack without Docker, end to end (issue 7).
+
+`bin/stack` (what `make stack` runs) starts the Procfile's processes under honcho, with the
+production settings, against a database of its own on the local PostgreSQL and the suite's Redis
+database: nginx in front, gunicorn for pages, uvicorn for /ws/, the Celery worker and beat. The
+tests talk to nginx only, as a browser behind a TLS terminator would. They run in file order, as
+one scenario: the last one stops the stack and checks nothing is left behind.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+import pytest
+import redis
+
+from deploy.tests.stack import Browser, alive, command_line, descendants, free_port, port_open
+
+pytestmark = pytest.mark.services
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_DATABASE = "mini_crm_stack_test"
+START_TIMEOUT = 150  # seconds; ~15 s on an idle machine, far more when the 2 cores are shared
+USERNAME, PASSWORD = "stack-admin", secrets.token_urlsafe(12)
+MANAGER = "manager@stack.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Replaces conftest's per-test cache flush here: this module's stack lives on the suite's
+    Redis database, and a FLUSHDB between two steps would drop Celery's queue bindings and the
+    channel layer's groups under the running processes."""
+
+
+@dataclass
+class SmtpInbox:
+    messages: list = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen
+    env: dict
+    log: Path
+    ports: dict
+    inbox: SmtpInbox
+    created: dict = field(default_factory=dict)
+
+    def browser(self, *, https=True) -> Browser:
+        return Browser(self.ports["proxy"], https=https)
+
+    def manage(self, *args, extra_env=None):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def log_tail(self, lines=60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _database_url(name: str) -> str:
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    user = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
+    return f"postgres://{user}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
+
+
+def _recreate_database(name: str, *, drop_only=False):
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _wait_until(predicate, *, timeout, process, what, log):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the stack exited ({process.returncode}) before {what}:\n{log()}")
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}:\n{log()}")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    from aiosmtpd.controller import Controller
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.fail("the stack test needs DATABASE_URL on PostgreSQL")
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    _recreate_database(STACK_DATABASE)
+
+    inbox = SmtpInbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+
+    tmp = tmp_path_factory.mktemp("stack")
+    ports = {"web": free_port(), "ws": free_port(), "proxy": free_port()}
+    # The caller's environment minus its Django settings (pytest points at the test settings).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "PYTEST_", "EMAIL_")) and k not in ("DATABASE_URL",)
+    }
+    env.update(
+        DATABASE_URL=_database_url(STACK_DATABASE),
+        REDIS_URL=os.environ["REDIS_URL"],
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Production as deployed behind a TLS terminator: HTTPS redirect, Secure cookies, HSTS.
+        DJANGO_SECURE_SSL_REDIRECT="1",
+        DJANGO_SECURE_COOKIES="1",
+        DJANGO_HSTS_SECONDS="3600",
+        DJANGO_BEHIND_PROXY="1",
+        DJANGO_MANAGERS=f"Manager <{MANAGER}>",
+        REPORT_RECIPIENTS=MANAGER,
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp.port),
+        EMAIL_USE_TLS="0",
+        STATIC_ROOT=str(tmp / "static"),
+        MEDIA_ROOT=str(tmp / "media"),
+        STACK_STATE_DIR=str(tmp / "state"),
+        WEB_PORT=str(ports["web"]),
+        WS_PORT=str(ports["ws"]),
+        PROXY_PORT=str(ports["proxy"]),
+        WEB_CONCURRENCY="2",
+        WORKER_CONCURRENCY="1",
+        LOG_LEVEL="INFO",
+    )
+    log = tmp / "stack.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(ROOT / "bin" / "stack")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    stack = Stack(process=process, env=env, log=log, ports=ports, inbox=inbox)
+    try:
+        _wait_until(
+            lambda: stack.browser(https=False).get("/health/ready/").status == 200,
+            timeout=START_TIMEOUT,
+            process=process,
+            what="/health/ready/ through the proxy",
+            log=stack.log_tail,
+        )
+        _wait_until(
+            lambda: port_open(ports["ws"]),
+            timeout=START_TIMEOUT,
+            process=process,
+            what="the websocket server",
+            log=stack.log_tail,
+        )
+        # The documented way to the first account (README "Deploy").
+        result = stack.manage(
+            "createsuperuser",
+            "--noinput",
+            extra_env={
+                "DJANGO_SUPERUSER_USERNAME": USERNAME,
+                "DJANGO_SUPERUSER_EMAIL": "admin@stack.example.org",
+                "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+            },
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield stack
+    finally:
+        if process.poll() is None:
+            for pid in descendants(process.pid):
+                _kill(pid)
+            process.kill()
+            process.wait(timeout=10)
+        smtp.stop()
+        _recreate_database(STACK_DATABASE, drop_only=True)
+
+
+def _kill(pid):
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser(stack):
+    """Logged in through the proxy: CSRF token from the form, then the session cookie."""
+    browser = stack.browser()
+    token = browser.csrf_token_from("/accounts/login/")
+    response = browser.post_form(
+        "/accounts/login/",
+        {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert response.status == 302, response.text[:1000]
+    assert response.header("Location") == "/clients/"
+    return browser
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# --- The core: health, production settings, static, login, a client with an avatar ---------
+
+
+def test_health_and_readiness_answer_through_the_proxy_over_plain_http(stack):
+    browser = stack.browser(https=False)
+    health = browser.get("/health/")
+    assert (health.status, health.body) == (200, b"ok")
+    ready = browser.get("/health/ready/")
+    assert (ready.status, ready.body) == (200, b"ready")
+
+
+def test_production_settings_are_in_force(stack):
+    # Plain HTTP is sent to HTTPS: DEBUG is off and SECURE_SSL_REDIRECT on.
+    redirect = stack.browser(https=False).get("/accounts/login/")
+    assert redirect.status == 301
+    assert redirect.header("Location").startswith("https://127.0.0.1:")
+    page = stack.browser().get("/accounts/login/")
+    assert page.status == 200
+    assert "max-age=3600" in page.header("Strict-Transport-Security")
+    assert "script-src 'self'" in page.header("Content-Security-Policy")
+    missing = stack.browser().get("/no-such-page/")
+    assert missing.status == 404
+    assert "Traceback" not in missing.text  # no debug page
+
+
+def test_hashed_static_files_come_from_nginx_compressed_and_cached_for_a_year(stack):
+    page = stack.browser().get("/accounts/login/")
+    hrefs = re.findall(r'href="(/static/[^"]+\.css)"', page.text)
+    pico = next(href for href in hrefs if "pico" in href)
+    assert re.search(r"\.[0-9a-f]{12}\.css$", pico), pico  # the manifest's hashed name
+    response = stack.browser().get(pico, **{"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    # nginx's header (whitenoise would say max-age=315360000): the request never reached Django.
+    assert response.header("Cache-Control") == "public, max-age=31536000, immutable"
+    assert response.header("Content-Encoding") == "gzip"
+
+
+def test_login_through_the_proxy_sets_secure_session_cookies(browser):
+    assert browser.cookie_attributes["sessionid"] == {"secure": True, "httponly": True}
+    assert browser.cookie_attributes["csrftoken"]["secure"] is True
+    assert browser.get("/clients/").status == 200
+
+
+def test_a_wrong_password_is_refused_through_the_proxy(stack):
+    browser = stack.browser()
+    token = browser.csrf_token_from("/accounts/login/")
+    response = browser.post_form(
+        "/accounts/login/",
+        {"username": USERNAME, "password": "wrong", "csrfmiddlewaretoken": token},
+    )
+    assert response.status == 200
+    assert "sessionid" not in browser.cookies
+
+
+def test_a_post_without_the_csrf_token_is_refused(browser):
+    response = browser.post_form("/clients/add/", {"name": "No Token", "email": "x@y.org"})
+    assert response.status == 403
+
+
+def test_a_client_is_created_through_the_form_with_an_avatar(stack, browser):
+    token = browser.csrf_token_from("/clients/add/")
+    response = browser.post_form(
+        "/clients/add/",
+        {
+            "name": "Stack Tester",
+            "email": "stack.tester@acme.org",
+            "phone": "+49 30 123456",
+            "csrfmiddlewaretoken": token,
+        },
+        files={"avatar": ("face.png", "image/png", _png())},
+    )
+    assert response.status == 302, response.text[:2000]
+    listing = browser.get("/clients/?q=stack.tester")
+    assert "Stack Tester" in listing.text
+    stack.created["client_id"] = int(re.search(r"/clients/(\d+)/edit/", listing.text).group(1))
+    stack.created["avatar_url"] = re.search(r'src="(/media/[^"]+)"', listing.text).group(1)
+
+
+def test_media_is_sent_by_nginx_after_the_login_check(stack, browser):
+    avatar_url = stack.created["avatar_url"]
+    response = browser.get(avatar_url)
+    assert response.status == 200
+    assert response.body == _png()
+    assert response.header("Content-Type") == "image/png"
+    assert response.header("Cache-Control") == "private, max-age=3600"
+    # Anonymous: Django refuses before nginx reads a byte.
+    anonymous = stack.browser().get(avatar_url)
+    assert anonymous.status == 302
+    assert "/accounts/login/" in anonymous.header("Location")
+    # The internal location cannot be reached from outside.
+    internal = stack.browser().get(avatar_url.replace("/media/", "/protected-media/", 1))
+    assert internal.status == 404
+
+
+# --- The API, the websocket and the worker --------------------------------------------------
+
+
+def test_an_order_created_through_the_api_reaches_the_websocket(stack, browser):
+    from websockets.sync.client import connect
+
+    client_id = stack.created["client_id"]
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    with connect(
+        f"ws://127.0.0.1:{stack.ports['proxy']}/ws/clients/",
+        origin=browser.origin,
+        additional_headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
+        open_timeout=10,
+    ) as socket:
+        # The API's OrderSerializer on main: client (id), title, amount, status (default NEW).
+        # Writes are staff's: the stack's user is a superuser.
+        order = {"client": client_id, "title": "Stack order", "amount": "42.50"}
+        response = browser.request(
+            "POST",
+            "/api/orders/",
+            body=json.dumps(order).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRFToken": browser.cookies["csrftoken"],
+            },
+        )
+        assert response.status == 201, response.text[:1000]
+        order_id = str(json.loads(response.body)["id"])
+        # The first message that names the new order (a greeting or other pushes may come first).
+        received, deadline = [], time.monotonic() + 15
+        while not any(order_id in m and "Stack Tester" in m for m in received):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"no websocket message named order {order_id}: {received}")
+            with contextlib.suppress(TimeoutError):
+                received.append(socket.recv(timeout=remaining))
+
+
+def test_the_worker_delivers_the_report_task_by_email(stack):
+    # Sent from outside the worker, through the broker, as beat sends it (the task's name on
+    # main; no arguments: last month).
+    script = "from mini_crm.celery import app; app.send_task('reports.send_monthly_report')"
+    result = stack.manage("shell", "-c", script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    deadline = time.monotonic() + 60
+    while not stack.inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert stack.inbox.messages, f"no e-mail from the worker:\n{stack.log_tail()}"
+    assert MANAGER in stack.inbox.messages[0].rcpt_tos
+
+
+# --- Last: the stop ---------------------------------------------------------------------------
+
+
+def test_the_logs_are_json_lines(stack):
+    lines = stack.log.read_text(errors="replace").splitlines()
+    records = []
+    for line in lines:
+        if "| {" in line:  # honcho prefixes each line with "time name.1 | "
+            with contextlib.suppress(ValueError):
+                records.append(json.loads(line.split("| ", 1)[1]))
+    loggers = {record.get("logger") for record in records}
+    # nginx's access log, Django's own records (the 404 of an earlier step), and the servers'
+    # (deploy/logging.json).
+    expected = {"nginx.access", "django.request", "gunicorn.error", "uvicorn.error"}
+    assert expected <= loggers, (loggers, lines[-20:])
+
+
+def test_the_stack_stops_cleanly_leaving_no_process(stack):
+    processes = descendants(stack.process.pid)
+    names = " ".join(command_line(pid) for pid in processes)
+    expected = ["gunicorn", "uvicorn", "nginx"]
+    if (ROOT / "mini_crm" / "celery.py").exists():
+        expected += ["celery --app mini_crm worker", "celery --app mini_crm beat"]
+    for process_name in expected:
+        assert process_name in names, names
+    stack.process.send_signal(signal.SIGTERM)
+    stack.process.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while (left := [pid for pid in processes if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, {pid: command_line(pid) for pid in left}
+    for name, port in stack.ports.items():
+        assert not port_open(port), f"{name} still listens on {port}"
+    assert "SIGKILL" not in stack.log_tail(40), "a process had to be killed"
