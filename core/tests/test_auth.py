@@ -57,3 +57,16 @@ def test_lockout_is_per_username_so_others_can_still_log_in(client, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         login(client, "ada", "wrong")
     assert login(client, "grace", PASSWORD).status_code == 302
+
+
+def test_createsuperuser_noinput_reads_the_environment(monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "boss")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "boss@mail.test")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-pass-phrase-123")
+    call_command("createsuperuser", interactive=False, verbosity=0)
+    boss = get_user_model().objects.get(username="boss")
+    assert boss.is_superuser
+    assert boss.check_password("a-long-pass-phrase-123")

@@ -66,6 +66,7 @@ def test_readme_screenshots(asgi_servers):
                 client=clients[2], title="Hardware bundle", amount=Decimal("4800.00")
             )
             sync_api.expect(page.locator("#live-notices .live-notice")).to_be_visible()
+            page.wait_for_timeout(800)  # let the notice's fade-in finish
             page.screenshot(path=str(SHOTS / "live-notice.png"))
 
             page.goto(f"/clients/{clients[4].pk}/")
