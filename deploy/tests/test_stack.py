@@ -24,13 +24,17 @@ import dj_database_url
 import psycopg
 import pytest
 import redis
+from django.conf import settings
 
 from deploy.tests.stack import Browser, alive, command_line, descendants, free_port, port_open
 
 pytestmark = pytest.mark.services
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_DATABASE = "mini_crm_stack_test"
+# Named after the suite's database, so two checkouts testing at once never share (or drop)
+# each other's stack database.
+_SUITE_DATABASE = Path(str(settings.DATABASES["default"]["NAME"])).stem
+STACK_DATABASE = re.sub(r"\W", "_", _SUITE_DATABASE) + "_stack"
 START_TIMEOUT = 150  # seconds; ~15 s on an idle machine, far more when the 2 cores are shared
 USERNAME, PASSWORD = "stack-admin", secrets.token_urlsafe(12)
 MANAGER = "manager@stack.example.org"
