@@ -392,3 +392,5 @@ if DEBUG and env_bool("DJANGO_DEBUG_TOOLBAR", default=True):
         INSTALLED_APPS.append("debug_toolbar")
         MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
         INTERNAL_IPS = ["127.0.0.1"]
+        # A small handle at the page's edge, not a panel over the page a newcomer first sees.
+        DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
