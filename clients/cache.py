@@ -24,7 +24,11 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
+from django.template.loader import get_template
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import get_language
 
 from clients.events import clients_changed
 from clients.models import Client
@@ -128,6 +132,7 @@ def client_list_page(
     )
     page = paginator.get_page(number)
     rows_key = _key(version, q, per_page, page.number) if keyed else None
+    page.rows_key = rows_key  # rows_html() keys the rendered rows by it
     rows = cache_get(rows_key) if keyed else None
     if rows is not None:
         page.object_list = _load(rows)
@@ -136,3 +141,33 @@ def client_list_page(
         if keyed:
             cache_set(rows_key, _dump(page.object_list), TIMEOUT)
     return paginator, page
+
+
+ROWS_TEMPLATE = "clients/client_rows.html"
+
+
+def rows_html(page: Page, *, list_url: str) -> SafeString:
+    """The `<tr>`s of a page from `client_list_page`, rendered by ROWS_TEMPLATE.
+
+    Rendering ten rows (filters, dates, numbers, escaping) was ~45% of the list page's CPU,
+    and the rows depend only on the page's data, so the HTML is cached beside the rows, under
+    their key. That key holds the list version, so any change re-renders them. The key also
+    holds what else shapes the HTML: the active language and time zone (number and date
+    formats), the rows' link prefix and the template's own source (a deploy that changes the
+    template never serves the old markup). Nothing in the rows depends on the user, the CSRF
+    token or a message, which is why the whole page is still never cached.
+    """
+    template = get_template(ROWS_TEMPLATE)
+    key = getattr(page, "rows_key", None)
+    if key is not None:
+        shape = "\n".join(
+            (get_language() or "", get_current_timezone_name(), list_url, template.template.source)
+        )
+        key = f"{key}:html:{hashlib.sha256(shape.encode()).hexdigest()[:32]}"
+        html = cache_get(key)
+        if html is not None:
+            return mark_safe(html)
+    html = template.render({"clients": page.object_list, "list_url": list_url})
+    if key is not None:
+        cache_set(key, str(html), TIMEOUT)
+    return mark_safe(html)
