@@ -18,6 +18,7 @@ objects.
 """
 
 import hashlib
+from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
@@ -74,10 +75,10 @@ class CachedCountPaginator(Paginator):
         return count
 
 
-def versioned_count_key(queryset: QuerySet) -> str | None:
-    """A cache key for `queryset.count()` that any change to clients or orders retires: the
-    version and the query's SQL (so every filter combination has its own count). None when
-    the cache is unavailable or the query can match nothing."""
+def versioned_query_key(queryset: QuerySet) -> str | None:
+    """A cache key prefix for what `queryset` returns that any change to clients or orders
+    retires: the version and the query's SQL (so every filter combination and ordering has
+    its own entries). None when the cache is unavailable or the query can match nothing."""
     version = version_get(NAMESPACE)
     if version is None:
         return None
@@ -85,7 +86,25 @@ def versioned_count_key(queryset: QuerySet) -> str | None:
         sql = str(queryset.query)
     except EmptyResultSet:
         return None
-    return _key(version, sql, queryset.model._meta.label_lower, "count")
+    return _key(version, sql, queryset.model._meta.label_lower)
+
+
+def versioned_count_key(queryset: QuerySet) -> str | None:
+    """A cache key for `queryset.count()` (see versioned_query_key)."""
+    prefix = versioned_query_key(queryset)
+    return None if prefix is None else f"{prefix}:count"
+
+
+def cached_clients(key: str | None, compute: Callable[[], list[Client]]) -> list[Client]:
+    """The clients (with `orders_count` and `orders_total`) cached under `key`, or `compute()`
+    stored there; `key` None means no cache. Stored as plain values, like the list's rows."""
+    rows = cache_get(key) if key is not None else None
+    if rows is not None:
+        return _load(rows)
+    clients = compute()
+    if key is not None:
+        cache_set(key, _dump(clients), TIMEOUT)
+    return clients
 
 
 def _plain(value):
