@@ -319,7 +319,7 @@ REST_FRAMEWORK = {
     # templates do not fit the site's strict CSP, and it costs time on every list).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.DjangoFilterBackend",  # django-filter's, skipping an empty filter form
         "api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
