@@ -151,7 +151,7 @@ def client_list_page(
     )
     page = paginator.get_page(number)
     rows_key = _key(version, q, per_page, page.number) if keyed else None
-    page.rows_key = rows_key  # rows_html() keys the rendered rows by it
+    page.rows_key = rows_key  # list_fragments() keys the rendered HTML by it
     rows = cache_get(rows_key) if keyed else None
     if rows is not None:
         page.object_list = _load(rows)
@@ -163,30 +163,48 @@ def client_list_page(
 
 
 ROWS_TEMPLATE = "clients/client_rows.html"
+PAGINATION_TEMPLATE = "includes/pagination.html"
 
 
-def rows_html(page: Page, *, list_url: str) -> SafeString:
-    """The `<tr>`s of a page from `client_list_page`, rendered by ROWS_TEMPLATE.
+def list_fragments(page: Page, *, list_url: str, q: str, page_range) -> dict[str, SafeString]:
+    """The `<tr>`s of a page from `client_list_page` ("rows", by ROWS_TEMPLATE) and its page
+    links ("pagination", by PAGINATION_TEMPLATE).
 
-    Rendering ten rows (filters, dates, numbers, escaping) was ~45% of the list page's CPU,
-    and the rows depend only on the page's data, so the HTML is cached beside the rows, under
-    their key. That key holds the list version, so any change re-renders them. The key also
-    holds what else shapes the HTML: the active language and time zone (number and date
-    formats), the rows' link prefix and the template's own source (a deploy that changes the
-    template never serves the old markup). Nothing in the rows depends on the user, the CSRF
-    token or a message, which is why the whole page is still never cached.
+    Rendering ten rows (filters, dates, numbers, escaping) and the page links was about half
+    of the list page's CPU, and both depend only on the page's data and the search, so the
+    HTML is cached beside the rows, under their key. That key holds the list version, the
+    search and the page, so any change re-renders them. The key also holds what else shapes
+    the HTML: the active language and time zone (number and date formats), the rows' link
+    prefix and the templates' own source (a deploy that changes a template never serves the
+    old markup). Nothing in them depends on the user, the CSRF token or a message, which is
+    why the whole page is still never cached.
     """
-    template = get_template(ROWS_TEMPLATE)
+    templates = {
+        "rows": get_template(ROWS_TEMPLATE),
+        "pagination": get_template(PAGINATION_TEMPLATE),
+    }
     key = getattr(page, "rows_key", None)
     if key is not None:
         shape = "\n".join(
-            (get_language() or "", get_current_timezone_name(), list_url, template.template.source)
+            (
+                get_language() or "",
+                get_current_timezone_name(),
+                list_url,
+                *(template.template.source for template in templates.values()),
+            )
         )
         key = f"{key}:html:{hashlib.sha256(shape.encode()).hexdigest()[:32]}"
         html = cache_get(key)
         if html is not None:
-            return mark_safe(html)
-    html = template.render({"clients": page.object_list, "list_url": list_url})
+            return {name: mark_safe(fragment) for name, fragment in html.items()}
+    context = {
+        "clients": page.object_list,
+        "list_url": list_url,
+        "page_obj": page,
+        "page_range": page_range,
+        "q": q,
+    }
+    html = {name: str(template.render(context)) for name, template in templates.items()}
     if key is not None:
-        cache_set(key, str(html), TIMEOUT)
-    return mark_safe(html)
+        cache_set(key, html, TIMEOUT)
+    return {name: mark_safe(fragment) for name, fragment in html.items()}

@@ -1,6 +1,6 @@
-"""The client list's rows are rendered once per list version and served as cached HTML
-(clients.cache.rows_html): the same bytes as a fresh render, never stale, never another time
-zone's dates, and rendered afresh when the cache is down.
+"""The client list's rows and page links are rendered once per list version and served as
+cached HTML (clients.cache.list_fragments): the same bytes as a fresh render, never stale,
+never another time zone's dates, and rendered afresh when the cache is down.
 
 Data changes are wrapped in `django_capture_on_commit_callbacks(execute=True)`: the list's
 version is bumped after commit, as in production.
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = "/clients/"
 ROWS = "clients/client_rows.html"
+PAGINATION = "includes/pagination.html"
 
 
 def get(http, url=LIST):
@@ -45,6 +46,7 @@ def test_the_second_request_serves_the_rows_from_the_cache_with_the_same_html(me
     assert ROWS in rendered(first)
     second = get(member_client)
     assert ROWS not in rendered(second)
+    assert PAGINATION not in rendered(second)
     assert without_csrf(second.text) == without_csrf(first.text)
     assert "Ada Lovelace" in second.text
     assert "1,234.50" in second.text
@@ -107,3 +109,19 @@ def test_with_the_cache_down_the_rows_are_rendered_every_time(member_client):
                 assert "Still Rendered" in response.text
     finally:
         core_cache.reset_bypass()
+
+
+def test_the_cached_page_links_belong_to_their_page_and_search(member_client):
+    for i in range(25):
+        ClientFactory(name=f"Acme {i:02}")
+    ClientFactory(name="Zed")
+    for _ in range(2):  # rendered, then from the cache
+        page2 = get(member_client, f"{LIST}?q=acme&page=2").text
+        assert 'href="?q=acme&amp;page=1" rel="prev"' in page2
+        assert 'href="?q=acme&amp;page=3" rel="next"' in page2
+        assert '<a aria-current="page">2</a>' in page2
+        page1 = get(member_client).text
+        assert 'href="?page=2" rel="next"' in page1
+        assert 'rel="prev"' not in page1
+        assert '<a aria-current="page">1</a>' in page1
+    assert 'rel="next"' not in get(member_client, f"{LIST}?q=zed").text
