@@ -49,7 +49,9 @@ class ClientTotalsPaginator(VersionedCountPaginator):
         if self.query_key is not None:
             key = f"{self.query_key}:rows:{FORMAT}:{self.per_page}:{self.orphans}:{number}"
         clients = cached_clients(key, lambda: with_totals_for_page(object_list))
-        return super()._get_page(clients, number, *args, **kwargs)
+        page = super()._get_page(clients, number, *args, **kwargs)
+        page.cache_key = key  # the viewset caches the serialized page under it (api.views)
+        return page
 
 
 class ClientPagination(PageNumberPagination):

@@ -1,11 +1,13 @@
-"""The API's client list caches each page with its totals, keyed by the list version and the
-query's SQL (api.pagination.ClientTotalsPaginator): a repeated page runs no query, and what it
-shows is never stale, never another filter's, ordering's or page's.
+"""The API's client list caches each page with its totals, and its JSON, keyed by the list
+version and the query's SQL (api.pagination.ClientTotalsPaginator, api.views.ClientViewSet.list):
+a repeated page runs no query and no serializer, and what it shows is never stale, never
+another filter's, ordering's, page's, host's or time zone's.
 
 Data changes are wrapped in `django_capture_on_commit_callbacks(execute=True)`: the version is
 bumped after commit, as in production.
 """
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,8 +16,10 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from api.serializers import ClientSerializer
 from api.tests.test_clients import tiny_png
 from api.views import ClientViewSet
+from clients.models import Client
 from clients.tests.factories import ClientFactory, OrderFactory
 from clients.tests.test_list_cache import DEAD_REDIS
 from core import cache as core_cache
@@ -93,3 +97,35 @@ def test_with_the_cache_down_the_page_comes_from_the_database(api, monkeypatch):
                 assert len(ctx.captured_queries) == 2
     finally:
         core_cache.reset_bypass()
+
+
+def test_a_repeated_page_is_not_serialized_again(api, monkeypatch):
+    OrderFactory(client=ClientFactory(name="Ada"), amount=Decimal("3.00"))
+    first = api.get(URL).json()
+    calls = []
+    original = ClientSerializer.to_representation
+
+    def counting(self, instance):
+        calls.append(instance.pk)
+        return original(self, instance)
+
+    monkeypatch.setattr(ClientSerializer, "to_representation", counting)
+    assert api.get(URL).json() == first
+    assert calls == []
+    # Another page size is another page: serialized once.
+    assert api.get(f"{URL}?page_size=5").json()["results"] == first["results"]
+    assert len(calls) == 1
+
+
+def test_each_time_zone_gets_its_own_serialized_page(api):
+    ada = ClientFactory()
+    Client.objects.filter(pk=ada.pk).update(created_at=datetime(2026, 1, 1, 23, 30, tzinfo=UTC))
+    with override_settings(TIME_ZONE="UTC"):
+        assert api.get(URL).json()["results"][0]["created_at"].startswith("2026-01-01T23:30:00")
+    with override_settings(TIME_ZONE="Asia/Tokyo"):
+        assert api.get(URL).json()["results"][0]["created_at"] == "2026-01-02T08:30:00+09:00"
+
+
+def test_the_serialized_page_is_the_same_for_guests_and_users(api, member_api):
+    ClientFactory(name="Shared")
+    assert api.get(URL).json() == member_api.get(URL).json()
