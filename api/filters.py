@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilterBackend
 from django_filters.widgets import BooleanWidget
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError as APIValidationError
@@ -123,3 +124,30 @@ class StrictOrderingFilter(filters.OrderingFilter):
                 "explode": False,
             }
         ]
+
+
+class DjangoFilterBackend(BaseDjangoFilterBackend):
+    """django-filter's backend, minus the form when the request filters nothing.
+
+    Building and validating the filter form (a deep copy of every field, then cleaning each)
+    was ~15% of an API list request's CPU, and a list without filter parameters is the most
+    common request. With none of the filterset's parameters in the query string every filter
+    gets an empty value, which leaves the queryset as it is, so skipping the form changes
+    nothing; a filterset with a required filter still goes through the form (and its 400).
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not _has_filter_parameters(
+            filterset_class, request.query_params
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+def _has_filter_parameters(filterset_class, params) -> bool:
+    filters = filterset_class.base_filters
+    if any(f.extra.get("required") for f in filters.values()):
+        return True
+    # A prefix, not the name: range and multi-value widgets add suffixes (`created_after`).
+    return any(key.startswith(name) for key in params for name in filters)

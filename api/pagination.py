@@ -1,7 +1,7 @@
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
-from clients.cache import CachedCountPaginator, versioned_count_key
+from clients.cache import FORMAT, CachedCountPaginator, cached_clients, versioned_query_key
 from clients.selectors import with_totals_for_page
 
 
@@ -26,7 +26,9 @@ class VersionedCountPaginator(CachedCountPaginator):
     client or an order retires it (clients.cache)."""
 
     def __init__(self, object_list, per_page, **kwargs):
-        count_key = versioned_count_key(object_list)
+        # The SQL is compiled once: the count's key and the page's key share this prefix.
+        self.query_key = versioned_query_key(object_list)
+        count_key = None if self.query_key is None else f"{self.query_key}:count"
         super().__init__(object_list, per_page, count_key=count_key, **kwargs)
 
 
@@ -36,10 +38,20 @@ class ClientTotalsPaginator(VersionedCountPaginator):
     Annotating the whole client table and then paginating costs ~1.2 s a page at 100k clients
     / 1M orders; slicing plain clients first and aggregating the page's orders costs a few ms
     (shared/PERF-NOTES.md). `_get_page` is Paginator's documented hook for the page object.
+
+    The page's clients with their totals are cached like the count, under the same versioned
+    SQL key plus the page size and number: a repeated page runs no query at all, and any
+    change to a client or an order retires it (clients.cache).
     """
 
-    def _get_page(self, object_list, *args, **kwargs):
-        return super()._get_page(with_totals_for_page(object_list), *args, **kwargs)
+    def _get_page(self, object_list, number, *args, **kwargs):
+        key = None
+        if self.query_key is not None:
+            key = f"{self.query_key}:rows:{FORMAT}:{self.per_page}:{self.orphans}:{number}"
+        clients = cached_clients(key, lambda: with_totals_for_page(object_list))
+        page = super()._get_page(clients, number, *args, **kwargs)
+        page.cache_key = key  # the viewset caches the serialized page under it (api.views)
+        return page
 
 
 class ClientPagination(PageNumberPagination):

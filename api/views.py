@@ -1,4 +1,7 @@
+import hashlib
+
 from django.db import IntegrityError, transaction
+from django.utils.timezone import get_current_timezone_name
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status, viewsets
@@ -15,8 +18,10 @@ from api.serializers import (
     ClientSerializer,
     OrderSerializer,
 )
+from clients.cache import TIMEOUT
 from clients.models import ZERO, Client, Order
 from clients.services import MergeError, client_merge
+from core.cache import cache_get, cache_set
 
 
 class ClientViewSet(viewsets.ModelViewSet):
@@ -37,6 +42,29 @@ class ClientViewSet(viewsets.ModelViewSet):
             return queryset
         # One client: aggregating its own orders is cheap.
         return queryset.with_order_totals()
+
+    def list(self, request, *args, **kwargs):
+        """ListModelMixin.list, with the serialized page cached beside the page's rows.
+
+        Serializing ten clients was ~30% of a list request's CPU. The JSON depends on the
+        page's data (the rows' versioned key: api.pagination), the time zone (datetimes) and
+        the scheme and host (absolute avatar URLs), never on the user: those make the key.
+        """
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is None:  # pragma: no cover - pagination is always on for this viewset
+            return super().list(request, *args, **kwargs)
+        key = getattr(self.paginator.page, "cache_key", None)
+        if key is not None:
+            shape = f"{get_current_timezone_name()}\n{request.build_absolute_uri('/')}"
+            key = f"{key}:json:{hashlib.sha256(shape.encode()).hexdigest()[:32]}"
+            data = cache_get(key)
+            if data is not None:
+                return self.get_paginated_response(data)
+        data = self.get_serializer(page, many=True).data
+        if key is not None:
+            cache_set(key, data, TIMEOUT)
+        return self.get_paginated_response(data)
 
     def perform_create(self, serializer):
         _save_unique_email(serializer)

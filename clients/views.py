@@ -5,7 +5,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from clients.cache import client_list_page
+from clients.cache import client_list_page, list_fragments
 from clients.forms import ClientForm
 from clients.models import Client
 
@@ -41,6 +41,13 @@ class ClientListView(LoginRequiredMixin, ListView):
         # Rows link to "<list_url><id>/" and "<list_url><id>/edit/": one reverse() for the
         # page instead of two a row (URL reversing was the largest part of a row's rendering).
         context["list_url"] = reverse("clients:list")
+        # The rows' and page links' HTML comes from the cache too: it depends only on the
+        # page's data and the search.
+        fragments = list_fragments(
+            page, list_url=context["list_url"], q=context["q"], page_range=context["page_range"]
+        )
+        context["rows_html"] = fragments["rows"]
+        context["pagination_html"] = fragments["pagination"]
         return context
 
 
