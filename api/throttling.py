@@ -2,14 +2,31 @@
 
 DRF's own classes copy DEFAULT_THROTTLE_RATES once, at import; these look the rate up from the
 current settings (DRF reloads them on `setting_changed`), so tests and a reconfigured process
-see the rate that is configured now. Counters live in the default cache (Redis in production).
+see the rate that is configured now. Counters live in the default cache (Redis in production),
+read and written through core.cache's guard: with Redis down the API still answers (unthrottled,
+the error logged) instead of failing every request with a 500.
 """
 
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from core.cache import cache_get, cache_set
+
+
+class _GuardedCache:
+    """The two calls DRF's throttles make, through core.cache's guard."""
+
+    def get(self, key, default=None):
+        value = cache_get(key)
+        return default if value is None else value
+
+    def set(self, key, value, timeout=None):
+        cache_set(key, value, timeout)
+
 
 class _CurrentRateMixin:
+    cache = _GuardedCache()
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
