@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -38,6 +39,9 @@ ENDPOINTS = [
     ("bare", "bare view (ceiling, no login)", "/bench/bare/"),
     ("bare_login", "bare view, logged in", "/bench/bare-login/"),
     ("page1", "list page 1", "/clients/"),
+    # Every request a random page of the whole list: the cached rows almost never hit, so this
+    # is the list's uncached cost (only the versioned COUNT(*) stays cached, as designed).
+    ("cold", "list, random page (uncached)", "/clients/?page={random}"),
     ("deep", "list deep page", "/clients/?page={deep}"),
     ("search", f"list search ?q={SEARCH_TERM}", f"/clients/?q={SEARCH_TERM}"),
     ("api", "API list /api/clients/", "/api/clients/"),
@@ -97,10 +101,35 @@ def parse_wrk(text: str) -> Load:
     )
 
 
+RANDOM = "{random}"
+
+
+def _random_pages(url: str) -> tuple[str, int] | None:
+    """("…?page=", pages) for a URL that asks for a random page per request: "…?page={random}"
+    with "&pages=N" after it (added by run_size); None for a fixed URL."""
+    if RANDOM not in url:
+        return None
+    head, _, tail = url.partition(RANDOM)
+    return head, int(tail.rpartition("pages=")[2])
+
+
 def run_wrk(url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: float):
     # A long timeout: on a busy machine a slow answer is a figure, not an error.
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     command += ["--timeout", "30s"]
+    random_pages = _random_pages(url)
+    if random_pages:
+        head, pages = random_pages
+        path = urlsplit(head).path + "?" + urlsplit(head).query
+        script = OUT_DIR / "random-page.lua"
+        script.write_text(
+            "math.randomseed(os.time())\n"
+            "request = function()\n"
+            f'  return wrk.format(nil, "{path}" .. math.random(1, {pages}))\n'
+            "end\n"
+        )
+        command += ["-s", str(script)]
+        url = head
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     result = subprocess.run(
@@ -115,7 +144,8 @@ def run_python_load(
     """The fallback when wrk is missing: `connections` threads, one request after another, a
     new connection each time (gunicorn's sync workers close it anyway). Python is a much
     slower client than wrk, so ceilings come out lower: compare ratios only."""
-    parts = urlsplit(url)
+    random_pages = _random_pages(url)
+    parts = urlsplit(random_pages[0] if random_pages else url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     latencies: list[float] = []
     bad = 0
@@ -129,7 +159,8 @@ def run_python_load(
             started = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                conn.request("GET", path, headers=headers)
+                suffix = str(random.randint(1, random_pages[1])) if random_pages else ""
+                conn.request("GET", path + suffix, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 conn.close()
@@ -446,10 +477,14 @@ def run_size(args, *, clients: int, orders: int, database_url: str, label: str) 
     server = Server(env, workers=args.workers, log=OUT_DIR / f"gunicorn-{clients}.log")
     try:
         for key, _, path in ENDPOINTS:
-            path = path.format(deep=deep)
+            if RANDOM in path:
+                pages = max(1, -(-clients // 10))
+                probe_path, path = path.replace(RANDOM, "1"), f"{path}&pages={pages}"
+            else:
+                path = probe_path = path.format(deep=deep)
             # As an integrator asks: JSON, never the browsable API's HTML.
             sent = {**headers, "Accept": "application/json"} if key == "api" else headers
-            status, _ = get(server.base, path, sent)
+            status, _ = get(server.base, probe_path, sent)
             if status != 200:
                 result.loads[key] = f"n/a ({status})"
                 say(f"  {path}: {status}, skipped")
@@ -516,6 +551,7 @@ def evaluate(small: SizeResult, big: SizeResult) -> list[Target]:
         )
 
     share("page1", "list page 1", 0.30)
+    share("cold", "uncached list page", 0.30)
     share("api", "API list", 0.40)
     for key, label in (("page1", "page 1"), ("deep", f"page {big.deep_page:,}")):
         at_big, at_small = _load(big, key), _load(small, key)
