@@ -22,6 +22,10 @@ class ClientQuerySet(models.QuerySet):
         q = (q or "").strip()
         if not q:
             return self
+        if "\x00" in q:
+            # No stored text holds a NUL (PostgreSQL refuses one even in a query parameter,
+            # which would be a 500): such a query matches nobody.
+            return self.none()
         return self.filter(Q(name__icontains=q) | Q(email__icontains=q))
 
     def active(self) -> "ClientQuerySet":

@@ -270,3 +270,9 @@ def test_libreoffice_opens_the_export_with_non_ascii_names_intact(member_client,
     # No cell became a formula: the injected one stayed text.
     assert "'=1+1" in texts
     assert "<f>" not in sheet
+
+
+def test_a_nul_character_in_the_search_exports_just_the_header(member_client):
+    ClientFactory(name="Ada")
+    rows = parse(body(member_client.get(f"{URL}?q=a%00")))
+    assert rows == [export.HEADER]

@@ -61,3 +61,11 @@ def test_list_page_runs_a_constant_number_of_queries(member_client, rows):
     # 1. the session, 2. the user, 3. COUNT(*) for the paginator,
     # 4. the page's clients with their order totals (one GROUP BY over that page).
     assert len(ctx.captured_queries) == 4, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_a_search_with_a_nul_character_matches_nobody_instead_of_failing(member_client):
+    # PostgreSQL refuses NUL in a query parameter; no stored name or email can contain one.
+    ClientFactory(name="Ada")
+    response = member_client.get("/clients/?q=a%00")
+    assert response.status_code == 200
+    assert "No clients match" in response.text

@@ -370,3 +370,9 @@ def test_admin_action_follows_the_same_rule_as_the_page(client, pair):
     source, target = pair
     run_action(client, source, target)
     assert Client.objects.count() == 1
+
+
+def test_a_nul_character_in_the_merge_search_finds_nobody(staff_client):
+    ClientFactory(name="Ada")
+    response = staff_client.get("/clients/merge/?q=a%00&source=%00")
+    assert response.status_code == 200
