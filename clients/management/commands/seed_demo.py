@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.models import Client, Order
+from clients.services import is_vip_email
 
 FIRST = [
     "Anna",
@@ -155,11 +156,13 @@ class Command(BaseCommand):
         domain = (
             "company.com" if index % 9 == 0 else rng.choice(["mail.test", "corp.test", "shop.test"])
         )
+        email = f"{ascii_slug(first)}.{ascii_slug(last)}.{index}@{domain}"
         return Client(
             name=f"{first} {last}",
-            email=f"{ascii_slug(first)}.{ascii_slug(last)}.{index}@{domain}",
+            email=email,
             phone=f"+49 30 {rng.randint(1000000, 9999999)}" if rng.random() < 0.8 else "",
-            vip=domain == "company.com",
+            # bulk_create sends no post_save: apply the VIP rule here, the same function.
+            vip=is_vip_email(email),
         )
 
     @staticmethod
