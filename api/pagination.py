@@ -26,10 +26,17 @@ class VersionedCountPaginator(CachedCountPaginator):
     client or an order retires it (clients.cache)."""
 
     def __init__(self, object_list, per_page, **kwargs):
-        # The SQL is compiled once: the count's key and the page's key share this prefix.
-        self.query_key = versioned_query_key(object_list)
-        count_key = None if self.query_key is None else f"{self.query_key}:count"
-        super().__init__(object_list, per_page, count_key=count_key, **kwargs)
+        # The SQL is compiled once: the count's, the anchors' and the page's keys share this
+        # prefix. Its version is the one every order change bumps too, since filters such as
+        # `active` depend on orders.
+        self.query_key = key = versioned_query_key(object_list)
+        super().__init__(
+            object_list,
+            per_page,
+            count_key=None if key is None else f"{key}:count",
+            anchor_key=None if key is None else lambda: f"{key}:anchors",
+            **kwargs,
+        )
 
 
 class ClientTotalsPaginator(VersionedCountPaginator):

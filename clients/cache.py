@@ -35,8 +35,12 @@ from clients.events import clients_changed
 from clients.models import Client
 from clients.selectors import with_totals_for_page
 from core.cache import cache_get, cache_set, version_bump, version_get
+from core.pagination import AnchoredPaginator
 
 NAMESPACE = "clients"
+# Which clients exist and what they hold, but not their orders: the list's page anchors
+# (core.pagination) depend on nothing else, so a day of new orders keeps them.
+POSITIONS_NAMESPACE = "clients-positions"
 TIMEOUT = 60  # seconds; the version makes it exact, the timeout only bounds memory
 # Bump when the shape of the cached rows changes, so old entries are never read.
 FORMAT = 1
@@ -44,8 +48,10 @@ ANNOTATIONS = ("orders_count", "orders_total")
 
 
 @receiver(clients_changed, dispatch_uid="clients.cache.bump_client_list_version")
-def bump_client_list_version(**kwargs) -> None:
+def bump_client_list_version(*, orders_only: bool = False, **kwargs) -> None:
     version_bump(NAMESPACE)
+    if not orders_only:
+        version_bump(POSITIONS_NAMESPACE)
 
 
 def _key(version: int, q: str, *parts) -> str:
@@ -55,10 +61,11 @@ def _key(version: int, q: str, *parts) -> str:
     return ":".join(str(p) for p in (NAMESPACE, "list", FORMAT, version, digest, *parts))
 
 
-class CachedCountPaginator(Paginator):
+class CachedCountPaginator(AnchoredPaginator):
     """A paginator whose COUNT(*) is read from the cache and stored there, under `count_key`
     (None: not cached). At 100k clients COUNT(*) is the page's most expensive query
-    (~1.3 ms, 700–800/s on PostgreSQL) and it depends only on the version and the search."""
+    (~1.3 ms, 700–800/s on PostgreSQL) and it depends only on the version and the search.
+    Deep pages seek from cached anchors (core.pagination) when given an `anchor_key`."""
 
     def __init__(self, *args, count_key: str | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,8 +153,18 @@ def client_list_page(
     q = (q or "").strip()
     version = version_get(NAMESPACE)
     keyed = version is not None
+
+    def anchor_key() -> str | None:
+        # The search matches names and emails and the list sorts by creation: orders never
+        # move a client, so the anchors follow the positions version only.
+        positions = version_get(POSITIONS_NAMESPACE)
+        return None if positions is None else _key(positions, q, "positions")
+
     paginator = CachedCountPaginator(
-        queryset, per_page, count_key=_key(version, q, "count") if keyed else None
+        queryset,
+        per_page,
+        count_key=_key(version, q, "count") if keyed else None,
+        anchor_key=anchor_key if keyed else None,
     )
     page = paginator.get_page(number)
     rows_key = _key(version, q, per_page, page.number) if keyed else None

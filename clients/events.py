@@ -13,7 +13,8 @@ from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
-# Any client or order was created, updated, deleted or merged. No arguments.
+# Any client or order was created, updated, deleted or merged. Argument: orders_only (True
+# when only orders changed, so which clients exist and what they hold did not; default False).
 clients_changed = Signal()
 # An order was created. Arguments: order_id.
 order_created = Signal()

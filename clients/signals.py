@@ -19,13 +19,17 @@ def mark_vip_client(sender, instance: Client, **kwargs) -> None:
 
 @receiver(post_save, sender=Client)
 @receiver(post_delete, sender=Client)
-@receiver(post_delete, sender=Order)
 def client_data_changed(sender, **kwargs) -> None:
     events.send_after_commit(events.clients_changed)
 
 
+@receiver(post_delete, sender=Order)
+def order_deleted(sender, **kwargs) -> None:
+    events.send_after_commit(events.clients_changed, orders_only=True)
+
+
 @receiver(post_save, sender=Order)
 def order_saved(sender, instance: Order, created: bool, **kwargs) -> None:
-    events.send_after_commit(events.clients_changed)
+    events.send_after_commit(events.clients_changed, orders_only=True)
     if created:
         events.send_after_commit(events.order_created, order_id=instance.pk)

@@ -346,3 +346,54 @@ def test_concurrent_bumps_are_never_lost():
     for t in threads:
         t.join()
     assert cache.get("race:version") == start + 400
+
+
+# --- Deep pages seek from anchors (core.pagination), kept under the positions version -----
+@pytest.fixture
+def stride_of_four(monkeypatch):
+    from core import pagination
+
+    monkeypatch.setattr(pagination, "ANCHOR_STRIDE", 4)
+
+
+def names_on(http, url) -> list[str]:
+    return [c.name for c in get(http, url).context["clients"]]
+
+
+def list_queries(http, url) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        get(http, url)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_every_list_page_matches_the_database_order(member_client, stride_of_four):
+    ClientFactory.create_batch(25)
+    expected = [c.name for c in Client.objects.all()]
+    shown = [name for n in range(1, 4) for name in names_on(member_client, f"{LIST}?page={n}")]
+    assert shown == expected
+    # Again, with every anchor from the cache.
+    cache.delete("clients:version")
+    shown = [name for n in range(1, 4) for name in names_on(member_client, f"{LIST}?page={n}")]
+    assert shown == expected
+
+
+def test_a_new_order_keeps_the_anchors_a_new_client_retires_them(
+    member_client, stride_of_four, django_capture_on_commit_callbacks
+):
+    ClientFactory.create_batch(25)
+    url = f"{LIST}?page=3"  # rows 20..24: they start at the anchor of block 5
+    get(member_client, url)
+    with django_capture_on_commit_callbacks(execute=True):
+        OrderFactory(client=Client.objects.last())
+    # The order retires the rows and the count, not the anchor: 1. session, 2. user,
+    # 3. COUNT(*), 4. the page, seeking from the cached anchor.
+    queries = list_queries(member_client, url)
+    assert len(queries) == 4
+    assert '"created_at" <=' in queries[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        ClientFactory(name="Newest")
+    # A new client moves every row one place: the anchor is looked up again (a fifth query)
+    # and the page shows the rows now at 20..25.
+    queries = list_queries(member_client, url)
+    assert len(queries) == 5
+    assert names_on(member_client, url) == [c.name for c in Client.objects.all()[20:]]
