@@ -27,15 +27,22 @@ from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
 from django.template.loader import get_template
 from django.utils.functional import cached_property
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
 
 from clients.events import clients_changed
 from clients.models import Client
 from clients.selectors import with_totals_for_page
-from core.cache import cache_get, cache_set, version_bump, version_get
-from core.pagination import AnchoredPaginator
+from core.cache import (
+    cache_get,
+    cache_get_many,
+    cache_set,
+    version_bump,
+    version_get,
+    versions_get,
+)
+from core.pagination import AnchoredPaginator, anchor_cache_key, block_of
 
 NAMESPACE = "clients"
 # Which clients exist and what they hold, but not their orders: the list's page anchors
@@ -43,7 +50,7 @@ NAMESPACE = "clients"
 POSITIONS_NAMESPACE = "clients-positions"
 TIMEOUT = 60  # seconds; the version makes it exact, the timeout only bounds memory
 # Bump when the shape of the cached rows changes, so old entries are never read.
-FORMAT = 1
+FORMAT = 2
 ANNOTATIONS = ("orders_count", "orders_total")
 
 
@@ -75,7 +82,8 @@ class CachedCountPaginator(AnchoredPaginator):
     def count(self) -> int:
         if self.count_key is None:
             return Paginator.count.func(self)
-        count = cache_get(self.count_key)
+        key = self.count_key
+        count = self.known[key] if key in self.known else cache_get(key)
         if count is None:
             count = Paginator.count.func(self)
             cache_set(self.count_key, count, TIMEOUT)
@@ -139,69 +147,56 @@ def _load(rows: list[tuple]) -> list[Client]:
     return clients
 
 
-def client_list_page(
-    queryset: QuerySet[Client], *, q: str, number, per_page: int
-) -> tuple[Paginator, Page]:
-    """One page of `queryset` (the clients matching the search `q`, which must be what built
-    `queryset`), each with `orders_count` and `orders_total`, from the cache when it can.
-
-    `number` is the raw ?page= value: a junk or out-of-range number gives the nearest real
-    page, as Paginator.get_page does, and the rows are keyed by that real page. On a miss the
-    COUNT(*) may still come from the cache. When the cache is unavailable, everything comes
-    from the database.
-    """
-    q = (q or "").strip()
-    version = version_get(NAMESPACE)
-    keyed = version is not None
-
-    def anchor_key() -> str | None:
-        # The search matches names and emails and the list sorts by creation: orders never
-        # move a client, so the anchors follow the positions version only.
-        positions = version_get(POSITIONS_NAMESPACE)
-        return None if positions is None else _key(positions, q, "positions")
-
-    paginator = CachedCountPaginator(
-        queryset,
-        per_page,
-        count_key=_key(version, q, "count") if keyed else None,
-        anchor_key=anchor_key if keyed else None,
-    )
-    page = paginator.get_page(number)
-    rows_key = _key(version, q, per_page, page.number) if keyed else None
-    page.rows_key = rows_key  # list_fragments() keys the rendered HTML by it
-    rows = cache_get(rows_key) if keyed else None
-    if rows is not None:
-        page.object_list = _load(rows)
-    else:
-        page.object_list = with_totals_for_page(page.object_list)
-        if keyed:
-            cache_set(rows_key, _dump(page.object_list), TIMEOUT)
-    return paginator, page
+def _page_number(number) -> int:
+    """The page a raw ?page= value most likely ends up on (get_page has the last word)."""
+    try:
+        return max(1, int(number))
+    except (TypeError, ValueError):
+        return 1
 
 
 ROWS_TEMPLATE = "clients/client_rows.html"
 PAGINATION_TEMPLATE = "includes/pagination.html"
 
 
-def list_fragments(page: Page, *, list_url: str, q: str, page_range) -> dict[str, SafeString]:
-    """The `<tr>`s of a page from `client_list_page` ("rows", by ROWS_TEMPLATE) and its page
-    links ("pagination", by PAGINATION_TEMPLATE).
+def client_list_page(
+    queryset: QuerySet[Client], *, q: str, number, per_page: int, list_url: str
+) -> tuple[Paginator, Page]:
+    """One page of `queryset` (the clients matching the search `q`, which must be what built
+    `queryset`), from the cache when it can:
+
+    - `page.object_list`: the page's clients with `orders_count` and `orders_total`;
+    - `page.html`: the HTML of its `<tr>`s ("rows", by ROWS_TEMPLATE) and of its page links
+      ("pagination", by PAGINATION_TEMPLATE), whose links start with `list_url`.
+
+    `number` is the raw ?page= value: a junk or out-of-range number gives the nearest real
+    page, as Paginator.get_page does. On a miss the COUNT(*) and the page's anchor
+    (core.pagination) may still come from the cache. When the cache is unavailable,
+    everything comes from the database and is rendered afresh.
 
     Rendering ten rows (filters, dates, numbers, escaping) and the page links was about half
     of the list page's CPU, and both depend only on the page's data and the search, so the
-    HTML is cached beside the rows, under their key. That key holds the list version, the
-    search and the page, so any change re-renders them. The key also holds what else shapes
-    the HTML: the active language and time zone (number and date formats), the rows' link
-    prefix and the templates' own source (a deploy that changes a template never serves the
-    old markup). Nothing in them depends on the user, the CSRF token or a message, which is
-    why the whole page is still never cached.
+    clients and their HTML are one cache entry: a hit is one read. Its key holds the list
+    version, the search and the page, so any change re-renders them; it also holds what else
+    shapes the HTML: the active language and time zone (number and date formats), the rows'
+    link prefix and the templates' own source (a deploy that changes a template never serves
+    the old markup). Nothing in them depends on the user, the CSRF token or a message, which
+    is why the whole page is still never cached.
     """
+    q = (q or "").strip()
     templates = {
         "rows": get_template(ROWS_TEMPLATE),
         "pagination": get_template(PAGINATION_TEMPLATE),
     }
-    key = getattr(page, "rows_key", None)
-    if key is not None:
+    # Each cache call is a network round trip, about as costly as a small query: a hit makes
+    # two (the versions, then the count with the page), a miss one more to store the page.
+    version, positions = versions_get(NAMESPACE, POSITIONS_NAMESPACE)
+    keyed = version is not None and positions is not None
+    if keyed:
+        # Which clients match and how they sort depends on clients only, so the count and the
+        # anchors follow the positions version: a new order keeps them.
+        count_key = _key(positions, q, "count")
+        anchors = _key(positions, q, "positions")
         shape = "\n".join(
             (
                 get_language() or "",
@@ -210,18 +205,42 @@ def list_fragments(page: Page, *, list_url: str, q: str, page_range) -> dict[str
                 *(template.template.source for template in templates.values()),
             )
         )
-        key = f"{key}:html:{hashlib.sha256(shape.encode()).hexdigest()[:32]}"
-        html = cache_get(key)
-        if html is not None:
-            return {name: mark_safe(fragment) for name, fragment in html.items()}
+        shape_digest = hashlib.sha256(shape.encode()).hexdigest()[:32]
+
+        def page_key(number: int) -> str:
+            return _key(version, q, per_page, number, "page", shape_digest)
+
+        # Read the count, and the page and anchor of the number asked for, together: the
+        # guess is right unless the number is junk or out of range.
+        guess = _page_number(number)
+        asked = [count_key, page_key(guess), anchor_cache_key(anchors, block_of(guess, per_page))]
+        found = cache_get_many(asked)
+        known = {key: found.get(key) for key in asked}  # None: missing, no need to ask again
+    paginator = CachedCountPaginator(
+        queryset,
+        per_page,
+        count_key=count_key if keyed else None,
+        anchor_key=(lambda: anchors) if keyed else None,
+        known=known if keyed else None,
+    )
+    page = paginator.get_page(number)
+    key = page_key(page.number) if keyed else None
+    if key is not None:
+        entry = known[key] if key in known else cache_get(key)
+        if entry is not None:
+            page.object_list = _load(entry["rows"])
+            page.html = {name: mark_safe(html) for name, html in entry["html"].items()}
+            return paginator, page
+    page.object_list = with_totals_for_page(page.object_list)
     context = {
         "clients": page.object_list,
         "list_url": list_url,
         "page_obj": page,
-        "page_range": page_range,
+        "page_range": paginator.get_elided_page_range(page.number),
         "q": q,
     }
     html = {name: str(template.render(context)) for name, template in templates.items()}
     if key is not None:
-        cache_set(key, html, TIMEOUT)
-    return {name: mark_safe(fragment) for name, fragment in html.items()}
+        cache_set(key, {"rows": _dump(page.object_list), "html": html}, TIMEOUT)
+    page.html = {name: mark_safe(fragment) for name, fragment in html.items()}
+    return paginator, page

@@ -5,7 +5,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from clients.cache import client_list_page, list_fragments
+from clients.cache import client_list_page
 from clients.forms import ClientForm
 from clients.models import Client
 
@@ -22,32 +22,26 @@ class ClientListView(LoginRequiredMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # get_page() turns a junk or out-of-range ?page= into the nearest real page, where
-        # ListView would answer 404; the totals are computed for that page only. The count and
-        # the rows come from a versioned cache; the page itself is rendered on every request
-        # (why not cache_page: clients/cache.py).
+        # ListView would answer 404; the totals are computed for that page only. The count,
+        # the rows and their HTML come from a versioned cache; the page itself is rendered on
+        # every request (why not cache_page: clients/cache.py).
         paginator, page = client_list_page(
             queryset,
             q=self.request.GET.get("q", ""),
             number=self.request.GET.get(self.page_kwarg),
             per_page=page_size,
+            # Rows link to "<list_url><id>/" and "<list_url><id>/edit/": one reverse() for
+            # the page instead of two a row (URL reversing was the largest part of a row's
+            # rendering).
+            list_url=reverse("clients:list"),
         )
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = context["page_obj"]
         context["q"] = self.request.GET.get("q", "").strip()
-        context["page_range"] = page.paginator.get_elided_page_range(page.number)
-        # Rows link to "<list_url><id>/" and "<list_url><id>/edit/": one reverse() for the
-        # page instead of two a row (URL reversing was the largest part of a row's rendering).
-        context["list_url"] = reverse("clients:list")
-        # The rows' and page links' HTML comes from the cache too: it depends only on the
-        # page's data and the search.
-        fragments = list_fragments(
-            page, list_url=context["list_url"], q=context["q"], page_range=context["page_range"]
-        )
-        context["rows_html"] = fragments["rows"]
-        context["pagination_html"] = fragments["pagination"]
+        context["rows_html"] = context["page_obj"].html["rows"]
+        context["pagination_html"] = context["page_obj"].html["pagination"]
         return context
 
 

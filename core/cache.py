@@ -67,6 +67,12 @@ def cache_get(key: str) -> Any:
     return _guarded("get", lambda: cache.get(key), None)
 
 
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    """The cached values of those `keys` that are cached, in one round trip; {} when the
+    cache is unavailable."""
+    return _guarded("get", lambda: cache.get_many(keys), {})
+
+
 def cache_set(key: str, value: Any, timeout: float) -> None:
     _guarded("set", lambda: cache.set(key, value, timeout), None)
 
@@ -82,6 +88,18 @@ def version_get(namespace: str) -> int | None:
     # get_or_set is get, then add (atomic SET NX on Redis), then get: two processes that find
     # the version missing agree on one value.
     return _guarded("version get", lambda: cache.get_or_set(key, time.time_ns, timeout=None), None)
+
+
+def versions_get(*namespaces: str) -> list[int | None]:
+    """version_get() of each namespace, in one round trip when they all exist."""
+    keys = [_version_key(namespace) for namespace in namespaces]
+    found = _guarded("version get", lambda: cache.get_many(keys), None)
+    if found is None:
+        return [None] * len(keys)
+    return [
+        found[key] if key in found else version_get(namespace)
+        for key, namespace in zip(keys, namespaces, strict=True)
+    ]
 
 
 def version_bump(namespace: str) -> None:

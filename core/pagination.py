@@ -69,6 +69,16 @@ def at_or_after(fields: list[tuple[str, bool]], anchor: tuple) -> Q:
     return bound & (beyond | (Q(**{name: value}) & at_or_after(rest, tuple(rest_values))))
 
 
+def anchor_cache_key(prefix: str, block: int) -> str:
+    """The cache key of the anchor that starts `block` (rows from block * ANCHOR_STRIDE)."""
+    return f"{prefix}:anchor:{ANCHOR_STRIDE}:{block}"
+
+
+def block_of(number: int, per_page: int) -> int:
+    """The block that page `number` starts in."""
+    return (number - 1) * per_page // ANCHOR_STRIDE
+
+
 class AnchoredPaginator(Paginator):
     """A Paginator that seeks from cached anchors on pages past the first `ANCHOR_STRIDE` rows
     (see the module).
@@ -77,9 +87,18 @@ class AnchoredPaginator(Paginator):
     OFFSET pagination; it is called only for a page past the first block (building the key
     may cost a cache read)."""
 
-    def __init__(self, *args, anchor_key: Callable[[], str | None] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        anchor_key: Callable[[], str | None] | None = None,
+        known: dict | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.anchor_key = anchor_key
+        # Cache entries the caller has already read (key -> value, None when missing), so
+        # they cost no second round trip.
+        self.known = known or {}
 
     def page(self, number):
         # Paginator.page, with the slice taken by _slice().
@@ -91,7 +110,7 @@ class AnchoredPaginator(Paginator):
         return self._get_page(self._slice(bottom, top), number, self)
 
     def _slice(self, bottom: int, top: int):
-        block, skip = divmod(bottom, ANCHOR_STRIDE)
+        block, skip = divmod(bottom, ANCHOR_STRIDE)  # block_of(number, per_page)
         fields = seek_fields(self.object_list) if block and self.anchor_key else None
         prefix = self.anchor_key() if fields else None
         anchor = self._anchor(prefix, block, fields) if prefix else None
@@ -104,8 +123,8 @@ class AnchoredPaginator(Paginator):
         """The ordering values of the row at `block * ANCHOR_STRIDE`, from the cache under
         `prefix` or found by one OFFSET walk; None when there is no such row or a value is
         NULL."""
-        key = f"{prefix}:anchor:{ANCHOR_STRIDE}:{block}"
-        anchor = cache_get(key)
+        key = anchor_cache_key(prefix, block)
+        anchor = self.known[key] if key in self.known else cache_get(key)
         if anchor is None:
             position = block * ANCHOR_STRIDE
             names = [name for name, _ in fields]

@@ -377,7 +377,7 @@ def test_every_list_page_matches_the_database_order(member_client, stride_of_fou
     assert shown == expected
 
 
-def test_a_new_order_keeps_the_anchors_a_new_client_retires_them(
+def test_a_new_order_keeps_the_count_and_anchors_a_new_client_retires_them(
     member_client, stride_of_four, django_capture_on_commit_callbacks
 ):
     ClientFactory.create_batch(25)
@@ -385,15 +385,63 @@ def test_a_new_order_keeps_the_anchors_a_new_client_retires_them(
     get(member_client, url)
     with django_capture_on_commit_callbacks(execute=True):
         OrderFactory(client=Client.objects.last())
-    # The order retires the rows and the count, not the anchor: 1. session, 2. user,
-    # 3. COUNT(*), 4. the page, seeking from the cached anchor.
+    # The order retires the page's rows, not the count or the anchor: 1. session, 2. user,
+    # 3. the page, seeking from the cached anchor.
     queries = list_queries(member_client, url)
-    assert len(queries) == 4
+    assert len(queries) == 3
     assert '"created_at" <=' in queries[-1]
     with django_capture_on_commit_callbacks(execute=True):
         ClientFactory(name="Newest")
-    # A new client moves every row one place: the anchor is looked up again (a fifth query)
+    # A new client moves every row one place: the count and the anchor are looked up again
     # and the page shows the rows now at 20..25.
     queries = list_queries(member_client, url)
     assert len(queries) == 5
+    assert queries[2].startswith("SELECT COUNT(*)")
     assert names_on(member_client, url) == [c.name for c in Client.objects.all()[20:]]
+
+
+def test_versions_are_read_in_one_round_trip_and_created_when_missing(no_bypass):
+    calls = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cache, "get_many", lambda keys: calls.append(keys) or {})
+        first = core_cache.versions_get("a", "b")  # missing: each is created
+    assert None not in first
+    assert first == [cache.get("a:version"), cache.get("b:version")]
+    assert calls == [["a:version", "b:version"]]
+    core_cache.version_bump("b")
+    assert core_cache.versions_get("a", "b") == [first[0], first[1] + 1]
+    with override_settings(CACHES=DEAD_REDIS):
+        assert core_cache.versions_get("a", "b") == [None, None]
+
+
+def test_a_hit_makes_two_cache_round_trips_and_a_miss_four(member_client, monkeypatch):
+    # On a real Redis each call is a network round trip, about as costly as a small query.
+    ClientFactory.create_batch(3)
+    get(member_client)
+    calls, depth = [], []
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            if not depth:  # not the calls a backend makes inside get_many or get_or_set
+                calls.append(name)
+            depth.append(name)
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth.pop()
+
+        return call
+
+    for name in ("get", "get_many", "set", "set_many", "add", "get_or_set", "incr", "delete"):
+        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+    get(member_client)
+    assert calls == ["get_many", "get_many"]  # the versions; the count with the page
+    calls.clear()
+    get(member_client, f"{LIST}?page=junk")  # page 1: guessed right
+    assert calls == ["get_many", "get_many"]
+    calls.clear()
+    get(member_client, f"{LIST}?page=99")  # out of range, so page 1: one more read
+    assert calls == ["get_many", "get_many", "get"]
+    calls.clear()
+    get(member_client, f"{LIST}?q=new")  # a miss stores the count and the page
+    assert calls == ["get_many", "get_many", "set", "set"]
