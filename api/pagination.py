@@ -34,7 +34,7 @@ class VersionedCountPaginator(CachedCountPaginator):
             object_list,
             per_page,
             count_key=None if key is None else f"{key}:count",
-            anchor_key=None if key is None else lambda: f"{key}:anchors",
+            anchor_key=None if key is None else f"{key}:anchors",
             **kwargs,
         )
 

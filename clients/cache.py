@@ -1,4 +1,4 @@
-"""The client list's cache: the page's DATA, never the rendered page.
+"""The client list's cache: the page's DATA and the HTML of its rows, never the whole page.
 
 Why not `cache_page`: it stores whole responses, and
 - it stores the response before `Vary: Cookie` is added by the session and CSRF machinery
@@ -8,13 +8,15 @@ Why not `cache_page`: it stores whole responses, and
   consumed once;
 - a cached CSRF token and any future CSP nonce would be the ones of the first request.
 
-So the view renders the template on every request (user, messages, CSRF token always fresh)
-and only the expensive parts come from the cache: the paginator's COUNT(*) and the page's rows
-with their order totals, for `TIMEOUT` seconds. Both are keyed by the list's version, which any
-change to a client or an order bumps (after commit, through `clients_changed`): an edit shows
-at once, on every process that shares the cache. The rows are cached as plain field values
-(not pickled model instances), so a deploy that changes the model never unpickles stale
-objects.
+So the view renders the page's frame on every request (user, messages, CSRF token always
+fresh) and only the expensive parts come from the cache, for `TIMEOUT` seconds: the
+paginator's COUNT(*), the deep pages' anchors (core.pagination), and each page's rows with
+their order totals and their rendered HTML. They are keyed by two versions that changes bump
+after commit (through `clients_changed`), so an edit shows at once on every process that
+shares the cache: NAMESPACE on any change to a client or an order, POSITIONS_NAMESPACE only
+when the clients themselves change (the count and the anchors depend on nothing else). The
+rows are cached as plain field values (not pickled model instances), so a deploy that changes
+the model never unpickles stale objects.
 """
 
 import hashlib
@@ -220,7 +222,7 @@ def client_list_page(
         queryset,
         per_page,
         count_key=count_key if keyed else None,
-        anchor_key=(lambda: anchors) if keyed else None,
+        anchor_key=anchors if keyed else None,
         known=known if keyed else None,
     )
     page = paginator.get_page(number)

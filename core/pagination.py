@@ -17,8 +17,6 @@ name model fields whose values are never NULL at an anchor; any other ordering, 
 paginates with OFFSET as Django does.
 """
 
-from collections.abc import Callable
-
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -83,17 +81,10 @@ class AnchoredPaginator(Paginator):
     """A Paginator that seeks from cached anchors on pages past the first `ANCHOR_STRIDE` rows
     (see the module).
 
-    `anchor_key` returns the cache key prefix for this queryset's anchors, or None for plain
-    OFFSET pagination; it is called only for a page past the first block (building the key
-    may cost a cache read)."""
+    `anchor_key` is the cache key prefix for this queryset's anchors (None: plain OFFSET
+    pagination); the caller builds it from a version that changes with the rows."""
 
-    def __init__(
-        self,
-        *args,
-        anchor_key: Callable[[], str | None] | None = None,
-        known: dict | None = None,
-        **kwargs,
-    ):
+    def __init__(self, *args, anchor_key: str | None = None, known: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.anchor_key = anchor_key
         # Cache entries the caller has already read (key -> value, None when missing), so
@@ -110,20 +101,18 @@ class AnchoredPaginator(Paginator):
         return self._get_page(self._slice(bottom, top), number, self)
 
     def _slice(self, bottom: int, top: int):
-        block, skip = divmod(bottom, ANCHOR_STRIDE)  # block_of(number, per_page)
+        block, skip = divmod(bottom, ANCHOR_STRIDE)
         fields = seek_fields(self.object_list) if block and self.anchor_key else None
-        prefix = self.anchor_key() if fields else None
-        anchor = self._anchor(prefix, block, fields) if prefix else None
+        anchor = self._anchor(block, fields) if fields else None
         if anchor is None:
             return self.object_list[bottom:top]
         rows = self.object_list.filter(at_or_after(fields, anchor))
         return rows[skip : skip + top - bottom]
 
-    def _anchor(self, prefix: str, block: int, fields: list[tuple[str, bool]]) -> tuple | None:
-        """The ordering values of the row at `block * ANCHOR_STRIDE`, from the cache under
-        `prefix` or found by one OFFSET walk; None when there is no such row or a value is
-        NULL."""
-        key = anchor_cache_key(prefix, block)
+    def _anchor(self, block: int, fields: list[tuple[str, bool]]) -> tuple | None:
+        """The ordering values of the row at `block * ANCHOR_STRIDE`, from the cache or found
+        by one OFFSET walk; None when there is no such row or a value is NULL."""
+        key = anchor_cache_key(self.anchor_key, block)
         anchor = self.known[key] if key in self.known else cache_get(key)
         if anchor is None:
             position = block * ANCHOR_STRIDE

@@ -1,5 +1,5 @@
 """The client list's rows and page links are rendered once per list version and served as
-cached HTML (clients.cache.list_fragments): the same bytes as a fresh render, never stale,
+cached HTML (clients.cache.client_list_page): the same bytes as a fresh render, never stale,
 never another time zone's dates, and rendered afresh when the cache is down.
 
 Data changes are wrapped in `django_capture_on_commit_callbacks(execute=True)`: the list's

@@ -43,7 +43,7 @@ def pages(paginator) -> list[list[int]]:
 
 
 def anchored(queryset, per_page, key="test", **kwargs) -> AnchoredPaginator:
-    return AnchoredPaginator(queryset, per_page, anchor_key=lambda: key, **kwargs)
+    return AnchoredPaginator(queryset, per_page, anchor_key=key, **kwargs)
 
 
 @pytest.mark.parametrize("per_page", [1, 3, 4, 5, 10])
