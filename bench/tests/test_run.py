@@ -56,6 +56,7 @@ def size(clients: int, export, **loads) -> SizeResult:
         "two_step_page1_ms": 5.5,
         "two_step_deep_ms": 17,
         "page_only_deep_ms": 15,
+        "seek_deep_ms": 4.5,
         "literal_page1_ms": 1200,
     }
     return result
@@ -100,6 +101,7 @@ def test_missing_endpoints_are_reported_not_applicable():
     assert "API list /api/clients/" in table
     assert "n/a (404)" in table
     assert "1,200 ms" in table  # the spec's literal query, for the record
+    assert "from its anchor 4.50 ms" in table  # the deep page as the list runs it
 
 
 @pytest.mark.parametrize(("strict", "code"), [(False, 0), (True, 1)])
@@ -120,23 +122,29 @@ def test_cpu_seconds_reads_the_processes_own_counters():
     assert run.cpu_seconds([2**22 + 12345]) == 0  # a process that is gone counts nothing
 
 
-def test_rounds_keep_the_median_and_spread_cpu_over_every_request(monkeypatch):
+def test_a_round_warms_up_then_counts_the_cpu_of_its_own_requests(monkeypatch):
     from types import SimpleNamespace
 
-    measured = iter([load(10, 1), load(300, 1, bad=1), load(200, 1), load(100, 1)])
+    measured = iter([load(10, 1), load(300, 1)])
     clock = iter([0.0, 0.0, 3.0, 1.5])  # app before, db before, app after, db after
     monkeypatch.setattr(run, "database_backends", lambda url: [1])
     monkeypatch.setattr(run, "cpu_seconds", lambda pids: next(clock))
-    args = SimpleNamespace(
-        load=lambda url, headers, seconds: next(measured), warmup=1, duration=5, rounds=3
-    )
+    args = SimpleNamespace(load=lambda url, headers, seconds: next(measured), warmup=1, duration=5)
     server = SimpleNamespace(worker_pids=lambda: [2])
-    kept = run.measure_load(args, server, "postgres://x/db", "http://x/", {})
-    assert kept.rps == 200  # the warm-up (10 req/s) is not a round; median of 300, 200, 100
+    kept = run.measure_round(args, server, "postgres://x/db", "http://x/", {})
+    assert kept.rps == 300  # the warm-up (10 req/s) is not the round
+    assert kept.app_cpu_ms == pytest.approx(3000 / 100)  # 3 s over its 100 requests
+    assert kept.db_cpu_ms == pytest.approx(1500 / 100)
+
+
+def test_rounds_keep_the_median_and_spread_cpu_over_every_request():
+    rounds = [load(300, 1, bad=1), load(200, 1), load(100, 1)]
+    for cpu, measured in zip((10, 20, 30), rounds, strict=True):
+        measured.app_cpu_ms = measured.db_cpu_ms = cpu
+    kept = run.median_load(rounds)
+    assert kept.rps == 200  # the median of 300, 200, 100
     assert kept.bad == 1
-    assert kept.app_cpu_ms == pytest.approx(3000 / 300)  # 3 s over 3 x 100 requests
-    assert kept.db_cpu_ms == pytest.approx(1500 / 300)
-    assert kept.cpu_ms == pytest.approx(15)
+    assert kept.app_cpu_ms == kept.db_cpu_ms == pytest.approx(20)  # 100 requests each
 
 
 def test_export_is_counted_in_rows_while_it_streams_with_the_workers_peak_memory():
