@@ -193,12 +193,10 @@ def client_list_page(
     # Each cache call is a network round trip, about as costly as a small query: a hit makes
     # two (the versions, then the count with the page), a miss one more to store the page.
     version, positions = versions_get(NAMESPACE, POSITIONS_NAMESPACE)
-    keyed = version is not None and positions is not None
-    if keyed:
-        # Which clients match and how they sort depends on clients only, so the count and the
-        # anchors follow the positions version: a new order keeps them.
-        count_key = _key(positions, q, "count")
-        anchors = _key(positions, q, "positions")
+    if version is None or positions is None:  # the cache is down: all from the database
+        paginator = CachedCountPaginator(queryset, per_page, count_key=None)
+        page_key = None
+    else:
         shape = "\n".join(
             (
                 get_language() or "",
@@ -212,23 +210,25 @@ def client_list_page(
         def page_key(number: int) -> str:
             return _key(version, q, per_page, number, "page", shape_digest)
 
+        # Which clients match and how they sort depends on clients only, so the count and the
+        # anchors follow the positions version: a new order keeps them.
+        count_key, anchors = _key(positions, q, "count"), _key(positions, q, "positions")
         # Read the count, and the page and anchor of the number asked for, together: the
         # guess is right unless the number is junk or out of range.
         guess = _page_number(number)
         asked = [count_key, page_key(guess), anchor_cache_key(anchors, block_of(guess, per_page))]
         found = cache_get_many(asked)
-        known = {key: found.get(key) for key in asked}  # None: missing, no need to ask again
-    paginator = CachedCountPaginator(
-        queryset,
-        per_page,
-        count_key=count_key if keyed else None,
-        anchor_key=anchors if keyed else None,
-        known=known if keyed else None,
-    )
+        paginator = CachedCountPaginator(
+            queryset,
+            per_page,
+            count_key=count_key,
+            anchor_key=anchors,
+            known={key: found.get(key) for key in asked},  # None: missing, no need to ask again
+        )
     page = paginator.get_page(number)
-    key = page_key(page.number) if keyed else None
-    if key is not None:
-        entry = known[key] if key in known else cache_get(key)
+    if page_key is not None:
+        key = page_key(page.number)
+        entry = paginator.known[key] if key in paginator.known else cache_get(key)
         if entry is not None:
             page.object_list = _load(entry["rows"])
             page.html = {name: mark_safe(html) for name, html in entry["html"].items()}
@@ -242,7 +242,7 @@ def client_list_page(
         "q": q,
     }
     html = {name: str(template.render(context)) for name, template in templates.items()}
-    if key is not None:
+    if page_key is not None:
         cache_set(key, {"rows": _dump(page.object_list), "html": html}, TIMEOUT)
     page.html = {name: mark_safe(fragment) for name, fragment in html.items()}
     return paginator, page
