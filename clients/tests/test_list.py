@@ -69,3 +69,16 @@ def test_a_search_with_a_nul_character_matches_nobody_instead_of_failing(member_
     response = member_client.get("/clients/?q=a%00")
     assert response.status_code == 200
     assert "No clients match" in response.text
+
+
+def test_the_result_line_groups_thousands_in_page_numbers(member_client, monkeypatch):
+    from clients.models import Client
+    from clients.views import ClientListView
+
+    monkeypatch.setattr(ClientListView, "paginate_by", 1)
+    Client.objects.bulk_create(
+        Client(name=f"Client {i}", email=f"c{i}@mail.test") for i in range(1001)
+    )
+    line = member_client.get("/clients/?page=1000").text
+    assert "1,001 clients" in line
+    assert "page 1,000 of 1,001" in line
