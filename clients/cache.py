@@ -106,12 +106,6 @@ def versioned_query_key(queryset: QuerySet) -> str | None:
     return _key(version, sql, queryset.model._meta.label_lower)
 
 
-def versioned_count_key(queryset: QuerySet) -> str | None:
-    """A cache key for `queryset.count()` (see versioned_query_key)."""
-    prefix = versioned_query_key(queryset)
-    return None if prefix is None else f"{prefix}:count"
-
-
 def cached_clients(key: str | None, compute: Callable[[], list[Client]]) -> list[Client]:
     """The clients (with `orders_count` and `orders_total`) cached under `key`, or `compute()`
     stored there; `key` None means no cache. Stored as plain values, like the list's rows."""
