@@ -28,6 +28,13 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture
+def session_queries(settings) -> int:
+    """Queries a logged-in request spends reading its session: one from the database, none
+    when sessions are read from Redis (core.sessions, on the real stack)."""
+    return int(settings.SESSION_ENGINE != "core.sessions")
+
+
+@pytest.fixture
 def member(db):
     """A sales person: logged-in, not staff."""
     return UserFactory(username="member")

@@ -10,22 +10,11 @@ the error logged) instead of failing every request with a 500.
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from core.cache import cache_get, cache_set
-
-
-class _GuardedCache:
-    """The two calls DRF's throttles make, through core.cache's guard."""
-
-    def get(self, key, default=None):
-        value = cache_get(key)
-        return default if value is None else value
-
-    def set(self, key, value, timeout=None):
-        cache_set(key, value, timeout)
+from core.cache import GuardedCache
 
 
 class _CurrentRateMixin:
-    cache = _GuardedCache()
+    cache = GuardedCache()
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

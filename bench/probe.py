@@ -30,13 +30,17 @@ def timed(fn, *, repeat: int) -> float:
 
 def bench_session_key(username: str) -> str:
     """A saved, logged-in session for `username`, as django.contrib.auth.login would make it."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
         HASH_SESSION_KEY,
         SESSION_KEY,
         get_user_model,
     )
-    from django.contrib.sessions.backends.db import SessionStore
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     user = get_user_model().objects.get(username=username)
     session = SessionStore()

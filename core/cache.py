@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,46 @@ def cache_get_many(keys: list[str]) -> dict[str, Any]:
     return _guarded("get", lambda: cache.get_many(keys), {})
 
 
-def cache_set(key: str, value: Any, timeout: float) -> None:
+def cache_set(key: str, value: Any, timeout: float | None) -> None:
     _guarded("set", lambda: cache.set(key, value, timeout), None)
+
+
+class GuardedCache:
+    """The few cache methods that Django's and DRF's own code calls (the session store, the
+    throttles), through the guard: a failed get is a miss, a failed write is logged and dropped.
+    Like cache_set, a set is skipped while reads bypass the cache; a delete is always tried,
+    since a copy it failed to remove (a logged-out session) would be served again.
+
+    `max_timeout` caps how long anything set through it lives, in seconds (None: no cap).
+    Values are never None (Django and DRF store dicts and lists), so None means missing."""
+
+    def __init__(self, *, max_timeout: float | None = None):
+        self.max_timeout = max_timeout
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = cache_get(key)
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        if self.max_timeout is not None:
+            timeout = self.max_timeout if timeout is None else min(timeout, self.max_timeout)
+        cache_set(key, value, timeout)
+
+    def delete(self, key: str) -> None:
+        _guarded("delete", lambda: cache.delete(key), None, write=True)
+
+    def __contains__(self, key: str) -> bool:
+        return cache_get(key) is not None
+
+    # The async forms Django's stores call from async code (the same guard, in a thread).
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return await sync_to_async(self.get)(key, default)
+
+    async def aset(self, key: str, value: Any, timeout: float | None = None) -> None:
+        await sync_to_async(self.set)(key, value, timeout)
+
+    async def adelete(self, key: str) -> None:
+        await sync_to_async(self.delete)(key)
 
 
 def _version_key(namespace: str) -> str:

@@ -127,9 +127,14 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "mini_crm"},
         }
     }
+    # Sessions read from Redis, kept in the database (core/sessions.py): a query less a page.
+    SESSION_ENGINE = "core.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Not cached here: each process has its own local-memory cache, so a logout in one would
+    # leave the session alive in the others.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -71,3 +71,22 @@ def test_debug_toolbar_is_for_development_only(settings):
         env_overrides=PRODUCTION_ENV,
     )
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "engine"),
+    [
+        ("redis://127.0.0.1:6379/0", "core.sessions"),
+        # Each process has its own local-memory cache: a logout in one would not reach the
+        # others, so sessions are read from the database.
+        ("", "django.contrib.sessions.backends.db"),
+    ],
+)
+def test_sessions_are_cached_only_in_a_cache_every_process_shares(redis_url, engine):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SESSION_ENGINE)",
+        env_overrides={"DJANGO_DEBUG": "1", "REDIS_URL": redis_url},
+    )
+    assert result.stdout.strip().splitlines()[-1] == engine, result.stderr
