@@ -452,6 +452,18 @@ def flush_redis(redis_url: str) -> None:
         redis.Redis.from_url(redis_url).flushdb()
 
 
+def retire_cached_pages(env: dict[str, str]) -> None:
+    """Retire every cached page of the client list, as a new order does (the count and the
+    anchors stay): the uncached row's pages live 60 s, so without this a round would be served
+    the pages the previous round cached."""
+    subprocess.run(
+        [PYTHON, "-c", "import django; django.setup(); "
+         "from clients.cache import bump_client_list_version; "
+         "bump_client_list_version(orders_only=True)"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
+
+
 def run_size(args, *, clients: int, orders: int, database_url: str, label: str) -> SizeResult:
     secret, token = secrets.token_urlsafe(50), secrets.token_urlsafe(24)
     env = server_env(
@@ -510,6 +522,8 @@ def run_size(args, *, clients: int, orders: int, database_url: str, label: str) 
         for _ in range(args.rounds):
             for key, (path, sent) in measured.items():
                 url = server.base + path
+                if RANDOM in path:
+                    retire_cached_pages(env)
                 rounds[key].append(measure_round(args, server, database_url, url, sent))
         for key, (path, _) in measured.items():
             load = result.loads[key] = median_load(rounds[key])

@@ -182,3 +182,15 @@ def test_export_is_counted_in_rows_while_it_streams_with_the_workers_peak_memory
     assert export.rows_per_s > 0
     assert 0 <= export.first_byte_ms <= export.seconds * 1000
     assert export.peak_growth_mb >= 0
+
+
+@pytest.mark.services  # the server's cache must be one the test can read: Redis
+def test_retiring_cached_pages_keeps_the_count_and_anchors(settings):
+    import os
+
+    from clients.cache import NAMESPACE, POSITIONS_NAMESPACE
+    from core.cache import version_get
+
+    before = version_get(NAMESPACE), version_get(POSITIONS_NAMESPACE)
+    run.retire_cached_pages({**os.environ, "DJANGO_DEBUG": "1", "REDIS_URL": settings.REDIS_URL})
+    assert (version_get(NAMESPACE), version_get(POSITIONS_NAMESPACE)) == (before[0] + 1, before[1])
