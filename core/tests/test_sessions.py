@@ -5,6 +5,7 @@ These run on the local-memory cache (one process: coherent) and on Redis in CI's
 from unittest import mock
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from clients.tests.factories import UserFactory
 from core import cache as core_cache
 from core import sessions
+from core.cache import GuardedCache
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,7 @@ def _cached_sessions(settings):
     core_cache.reset_bypass()
 
 
-def session_queries(http) -> list[str]:
+def session_reads(http) -> list[str]:
     with CaptureQueriesContext(connection) as ctx:
         response = http.get("/clients/")
     assert response.status_code == 200, "not logged in"
@@ -43,19 +45,19 @@ def session_queries(http) -> list[str]:
 
 
 def test_a_logged_in_page_reads_its_session_from_the_cache(member_client):
-    assert session_queries(member_client) == []
+    assert session_reads(member_client) == []
     # ...and the database still holds it: it is the record, the cache only a copy.
     assert Session.objects.filter(pk=member_client.session.session_key).exists()
 
 
 def test_a_session_the_cache_lost_is_read_from_the_database_and_cached_again(member_client):
     cache.clear()
-    assert len(session_queries(member_client)) == 1
-    assert session_queries(member_client) == []
+    assert len(session_reads(member_client)) == 1
+    assert session_reads(member_client) == []
 
 
 def test_logout_ends_the_cached_session_too(member_client):
-    session_queries(member_client)  # cached now
+    session_reads(member_client)  # cached now
     old_cookie = member_client.cookies["sessionid"].value
     assert member_client.post("/accounts/logout/").status_code == 302
     member_client.cookies["sessionid"] = old_cookie  # a copy of the cookie, replayed
@@ -80,3 +82,14 @@ def test_with_redis_down_login_pages_and_logout_still_work(client):
         assert "ada" in page.text
         assert client.post("/accounts/logout/").status_code == 302
         assert client.get("/clients/").status_code == 302
+
+
+def test_the_async_cache_calls_are_guarded_too():
+    guarded = GuardedCache(max_timeout=sessions.CACHE_SECONDS)
+    async_to_sync(guarded.aset)("k", {"a": 1}, 60)
+    assert async_to_sync(guarded.aget)("k") == {"a": 1}
+    async_to_sync(guarded.adelete)("k")
+    assert async_to_sync(guarded.aget)("k", "missing") == "missing"
+    with override_settings(CACHES=DEAD_REDIS):
+        assert async_to_sync(guarded.aget)("k", "missing") == "missing"
+        async_to_sync(guarded.adelete)("k")  # logged, not raised
