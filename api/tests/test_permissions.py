@@ -174,21 +174,15 @@ def test_throttles_let_calls_through_when_the_cache_is_down(api, settings):
     from django.test import override_settings
 
     from core import cache as core_cache
+    from core.testing import DEAD_REDIS
 
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "1/min", "user": "1/min"},
     }
-    dead_redis = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
     core_cache.reset_bypass()
     try:
-        with override_settings(CACHES=dead_redis):
+        with override_settings(CACHES=DEAD_REDIS):
             # Over the 1/min rate, yet answered: an unreachable Redis fails open, never a 500.
             codes = [api.get("/api/orders/").status_code for _ in range(3)]
         assert codes == [200, 200, 200]

@@ -19,6 +19,7 @@ from clients.models import Client
 from clients.services import client_merge
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from core import cache as core_cache
+from core.testing import DEAD_REDIS
 
 pytestmark = pytest.mark.django_db
 
@@ -272,15 +273,6 @@ def test_guest_is_still_redirected_when_the_page_is_cached(client, member_client
     response = client.get(LIST)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
-
-
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
-}
 
 
 @pytest.fixture

@@ -16,17 +16,11 @@ from clients.tests.factories import UserFactory
 from core import cache as core_cache
 from core import sessions
 from core.cache import GuardedCache
+from core.testing import DEAD_REDIS
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "secret-pass-123"  # UserFactory's
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-    }
-}
 
 
 @pytest.fixture(autouse=True)
