@@ -1,35 +1,6 @@
-import csv
-import io
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+"""Every report test runs in Berlin time, mails two recipients and no managers."""
 
 import pytest
-
-from clients.models import Order
-from clients.tests.factories import OrderFactory
-
-OCTOBER = date(2026, 10, 1)
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)
-
-
-def order_at(when: datetime, **fields) -> Order:
-    """An order created at `when` (created_at is auto_now_add, so it is set afterwards)."""
-    order = OrderFactory(**fields)
-    Order.objects.filter(pk=order.pk).update(created_at=when)
-    order.refresh_from_db()
-    return order
-
-
-def parse_report(text: str) -> tuple[list[list[str]], dict[str, list[str]]]:
-    """(order rows without the header, {status or TOTAL: [orders, amount]})."""
-    rows = list(csv.reader(io.StringIO(text)))
-    blank = rows.index([])
-    totals = {row[0]: row[1:] for row in rows[blank + 2 :]}
-    return rows[1:blank], totals
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from reports.models import ReportRun
 from reports.services import previous_month
-from reports.tests.conftest import local, order_at
+from reports.tests.support import local, order_at
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from clients.models import Order
 from clients.tests.factories import ClientFactory
 from reports.services import CSV_HEADER, monthly_report_write_csv, parse_month, previous_month
-from reports.tests.conftest import OCTOBER, local, order_at, parse_report
+from reports.tests.support import OCTOBER, local, order_at, parse_report
 
 pytestmark = pytest.mark.django_db
 

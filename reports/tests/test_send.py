@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from reports.models import ReportRun
 from reports.services import ReportNotConfigured, monthly_report_send
-from reports.tests.conftest import OCTOBER, local, order_at
+from reports.tests.support import OCTOBER, local, order_at
 
 pytestmark = pytest.mark.django_db
 

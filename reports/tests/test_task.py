@@ -15,7 +15,7 @@ from mini_crm.celery import app
 from reports.models import ReportRun
 from reports.services import previous_month
 from reports.tasks import send_monthly_report
-from reports.tests.conftest import OCTOBER
+from reports.tests.support import OCTOBER
 
 pytestmark = pytest.mark.django_db
 
