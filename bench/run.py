@@ -207,7 +207,7 @@ def server_env(*, database_url: str, redis_url: str, secret: str, token: str) ->
         if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "BENCH_", "API_THROTTLE_"))
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="mini_crm.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secret,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -218,7 +218,6 @@ def server_env(*, database_url: str, redis_url: str, secret: str, token: str) ->
         DATABASE_CONN_MAX_AGE="600",
         REDIS_URL=redis_url,
         STATIC_ROOT=str(OUT_DIR / "static"),
-        BENCH_VIEWS="1",
         BENCH_TOKEN=token,
         # Per second: DRF keeps one timestamp per request of the window and reads and writes
         # them all on every request: a minute at bench rates would grow to ~30,000 of them (at

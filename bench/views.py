@@ -1,9 +1,11 @@
 """Bench-only views: the ceiling that `make bench` compares the real pages with.
 
-Mounted under /bench/ only when BENCH_VIEWS=1 (mini_crm/urls.py), which is never set in
-production; even then each view answers 404 unless the request carries the run's secret
-`X-Bench-Token`, so a stray BENCH_VIEWS=1 does not publish client names.
+Served only under bench.settings, which production never loads; even there each view answers
+404 unless the request carries the run's secret `X-Bench-Token`, so a bench server reachable
+by mistake does not publish client names.
 """
+
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -22,22 +24,27 @@ BARE_TEMPLATE = engines["django"].from_string(
 )
 
 
-def _require_token(request: HttpRequest) -> None:
-    token = request.headers.get("X-Bench-Token", "")
-    if not settings.BENCH_TOKEN or not constant_time_compare(token, settings.BENCH_TOKEN):
-        raise Http404
+def bench_token_required(view):
+    """404 unless X-Bench-Token is the run's token: checked before anything else, so without
+    it the URL does not exist, not even as a login redirect."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest) -> HttpResponse:
+        token = request.headers.get("X-Bench-Token", "")
+        if not settings.BENCH_TOKEN or not constant_time_compare(token, settings.BENCH_TOKEN):
+            raise Http404
+        return view(request)
+
+    return guarded
 
 
-def bare(request: HttpRequest) -> HttpResponse:
-    """The ceiling: the ten newest clients from one query on the `client_newest_first` index,
-    no login (so no session or user lookup: the one query is all the database work)."""
-    _require_token(request)
+def ten_newest(request: HttpRequest) -> HttpResponse:
+    """The ten newest clients from one query on the `client_newest_first` index."""
     clients = Client.objects.order_by("-created_at", "-id")[:10]
     return HttpResponse(BARE_TEMPLATE.render({"clients": clients}))
 
 
-def bare_logged_in(request: HttpRequest) -> HttpResponse:
-    """The same behind the login: adds the session and user lookups every list page pays.
-    The token comes first: without it the URL does not exist, not even as a login redirect."""
-    _require_token(request)
-    return login_required(bare)(request)
+# The ceiling: no login, so no session or user lookup: the one query is all the database work.
+bare = bench_token_required(ten_newest)
+# The same behind the login: adds the session and user lookups every list page pays.
+bare_logged_in = bench_token_required(login_required(ten_newest))

@@ -364,10 +364,6 @@ SPECTACULAR_SETTINGS = {
 }
 # --- end REST API ---------------------------------------------------------------------------
 
-# --- Bench (bench/README.md): bench-only views for `make bench`; never on in production ----
-BENCH_VIEWS = env_bool("BENCH_VIEWS", default=False)
-BENCH_TOKEN = env_required("BENCH_TOKEN", reason="when BENCH_VIEWS is on") if BENCH_VIEWS else ""
-
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
 # LOG_FORMAT: "json" (the production default: one JSON object per line, core/logging.py) or
 # "line" (the development default: readable text).

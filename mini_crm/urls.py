@@ -26,7 +26,3 @@ if "debug_toolbar" in settings.INSTALLED_APPS:  # development only (DJANGO_DEBUG
     from debug_toolbar.toolbar import debug_toolbar_urls
 
     urlpatterns += debug_toolbar_urls()
-
-# --- Bench-only views (bench/README.md): mounted only when BENCH_VIEWS=1 ---------------------
-if settings.BENCH_VIEWS:
-    urlpatterns += [path("bench/", include("bench.urls"))]

@@ -1,10 +1,8 @@
-import importlib
 import os
 import subprocess
 import sys
 
 import pytest
-from django.urls import clear_url_caches
 
 from clients.tests.factories import ClientFactory
 
@@ -13,26 +11,24 @@ pytestmark = pytest.mark.django_db
 TOKEN = "bench-test-token"
 
 
-def _reload_urls():
-    import mini_crm.urls
-
-    importlib.reload(mini_crm.urls)
-    clear_url_caches()
-
-
 @pytest.fixture
 def bench_views(settings):
-    """The URLs as `make bench` serves them: BENCH_VIEWS=1 with a token."""
-    settings.BENCH_VIEWS = True
+    """The URLs and the token as `make bench` serves them (bench.settings)."""
+    settings.ROOT_URLCONF = "bench.urls"
     settings.BENCH_TOKEN = TOKEN
-    _reload_urls()
-    yield
-    settings.BENCH_VIEWS = False
-    _reload_urls()
 
 
-def test_bench_urls_are_not_mounted_by_default(client):
+def test_bench_urls_are_not_mounted_by_default(client, settings):
+    settings.BENCH_TOKEN = TOKEN  # even with a token, production's URLs have no bench route
     assert client.get("/bench/bare/", headers={"X-Bench-Token": TOKEN}).status_code == 404
+    from mini_crm import settings as production
+
+    assert [name for name in dir(production) if name.startswith("BENCH")] == []
+
+
+def test_the_bench_serves_the_app_beside_its_views(client, bench_views):
+    assert client.get("/health/").status_code == 200
+    assert client.get("/clients/").status_code == 302  # to the login, as in production
 
 
 def test_bare_view_renders_the_ten_newest_clients_in_one_query(
@@ -65,12 +61,12 @@ def test_logged_in_bare_view_redirects_guests_and_serves_members(client, bench_v
 
 
 def test_bench_views_without_a_token_refuse_to_start():
-    env = {**os.environ, "DJANGO_DEBUG": "1", "BENCH_VIEWS": "1", "BENCH_TOKEN": ""}
+    env = {**os.environ, "DJANGO_DEBUG": "1", "BENCH_TOKEN": ""}
     result = subprocess.run(
-        [sys.executable, "-c", "import mini_crm.settings"],
+        [sys.executable, "-c", "import bench.settings"],
         env=env,
         capture_output=True,
         text=True,
     )
     assert result.returncode != 0
-    assert "BENCH_TOKEN must be set when BENCH_VIEWS is on" in result.stderr
+    assert "BENCH_TOKEN must be set for the bench views" in result.stderr
