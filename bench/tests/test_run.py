@@ -2,8 +2,12 @@
 
 import pytest
 
-from bench import run
-from bench.run import Export, Load, SizeResult, evaluate, parse_wrk, render
+from bench import database, measure, run
+from bench.load import Load, median_load, parse_wrk
+from bench.measure import Export
+from bench.size import SizeResult
+from bench.table import render
+from bench.targets import evaluate
 
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:8000/clients/
@@ -118,8 +122,8 @@ def test_cpu_seconds_reads_the_processes_own_counters():
     import os
 
     sum(i * i for i in range(200_000))  # burn a little CPU
-    assert run.cpu_seconds([os.getpid()]) > 0
-    assert run.cpu_seconds([2**22 + 12345]) == 0  # a process that is gone counts nothing
+    assert measure.cpu_seconds([os.getpid()]) > 0
+    assert measure.cpu_seconds([2**22 + 12345]) == 0  # a process that is gone counts nothing
 
 
 def test_a_round_warms_up_then_counts_the_cpu_of_its_own_requests(monkeypatch):
@@ -127,11 +131,11 @@ def test_a_round_warms_up_then_counts_the_cpu_of_its_own_requests(monkeypatch):
 
     measured = iter([load(10, 1), load(300, 1)])
     clock = iter([0.0, 0.0, 3.0, 1.5])  # app before, db before, app after, db after
-    monkeypatch.setattr(run, "database_backends", lambda url: [1])
-    monkeypatch.setattr(run, "cpu_seconds", lambda pids: next(clock))
+    monkeypatch.setattr(measure, "database_backends", lambda url: [1])
+    monkeypatch.setattr(measure, "cpu_seconds", lambda pids: next(clock))
     args = SimpleNamespace(load=lambda url, headers, seconds: next(measured), warmup=1, duration=5)
     server = SimpleNamespace(worker_pids=lambda: [2])
-    kept = run.measure_round(args, server, "postgres://x/db", "http://x/", {})
+    kept = measure.measure_round(args, server, "postgres://x/db", "http://x/", {})
     assert kept.rps == 300  # the warm-up (10 req/s) is not the round
     assert kept.app_cpu_ms == pytest.approx(3000 / 100)  # 3 s over its 100 requests
     assert kept.db_cpu_ms == pytest.approx(1500 / 100)
@@ -141,7 +145,7 @@ def test_rounds_keep_the_median_and_spread_cpu_over_every_request():
     rounds = [load(300, 1, bad=1), load(200, 1), load(100, 1)]
     for cpu, measured in zip((10, 20, 30), rounds, strict=True):
         measured.app_cpu_ms = measured.db_cpu_ms = cpu
-    kept = run.median_load(rounds)
+    kept = median_load(rounds)
     assert kept.rps == 200  # the median of 300, 200, 100
     assert kept.bad == 1
     assert kept.app_cpu_ms == kept.db_cpu_ms == pytest.approx(20)  # 100 requests each
@@ -155,7 +159,7 @@ def test_export_is_counted_in_rows_while_it_streams_with_the_workers_peak_memory
 
     class CSV(BaseHTTPRequestHandler):
         def do_GET(self):
-            assert self.path == run.EXPORT_PATH
+            assert self.path == measure.EXPORT_PATH
             assert self.headers["Cookie"] == "sessionid=abc"
             self.send_response(200)
             self.send_header("Content-Type", "text/csv; charset=utf-8")
@@ -175,7 +179,7 @@ def test_export_is_counted_in_rows_while_it_streams_with_the_workers_peak_memory
             base=f"http://127.0.0.1:{httpd.server_address[1]}",
             worker_pids=lambda: [os.getpid()],  # this process plays the worker
         )
-        export = run.measure_export(server, {"Cookie": "sessionid=abc"}, repeat=2)
+        export = measure.measure_export(server, {"Cookie": "sessionid=abc"}, repeat=2)
     finally:
         httpd.shutdown()
     assert export.rows == 2500  # the header line is not a row
@@ -192,5 +196,7 @@ def test_retiring_cached_pages_keeps_the_count_and_anchors(settings):
     from core.cache import version_get
 
     before = version_get(NAMESPACE), version_get(POSITIONS_NAMESPACE)
-    run.retire_cached_pages({**os.environ, "DJANGO_DEBUG": "1", "REDIS_URL": settings.REDIS_URL})
+    database.retire_cached_pages(
+        {**os.environ, "DJANGO_DEBUG": "1", "REDIS_URL": settings.REDIS_URL}
+    )
     assert (version_get(NAMESPACE), version_get(POSITIONS_NAMESPACE)) == (before[0] + 1, before[1])
