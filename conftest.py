@@ -1,14 +1,10 @@
 """Personas and shared fixtures for every app's tests."""
 
-import os
-
 import pytest
 from django.conf import settings
 
 from clients.tests.factories import UserFactory
-
-# On the real stack (CI's second pass) tests marked `services` must run, never skip.
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+from core.testing import REQUIRE_SERVICES
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +26,8 @@ def _isolated_media(settings, tmp_path):
 @pytest.fixture
 def session_queries(settings) -> int:
     """Queries a logged-in request spends reading its session: one from the database, none
-    when sessions are read from Redis (core.sessions, on the real stack)."""
-    return int(settings.SESSION_ENGINE != "core.sessions")
+    when sessions are read from Redis (cached_db, on the real stack)."""
+    return int(settings.SESSION_ENGINE != "django.contrib.sessions.backends.cached_db")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from websockets.sync.client import connect as ws_connect
 
 from clients.models import Order
 from clients.tests.factories import ClientFactory, UserFactory
-from live.tests.conftest import AdminOrderForm, session_cookie_for
+from live.tests.support import AdminOrderForm, session_cookie_for
 
 # Committed rows: the server processes read the test database through their own connections.
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

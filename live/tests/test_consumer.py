@@ -12,7 +12,7 @@ from django.test import Client as DjangoClient
 from clients.models import Order
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from live.consumers import CLOSE_LOGGED_OUT
-from live.tests.conftest import session_cookie_for, ws_headers
+from live.tests.support import session_cookie_for, ws_headers
 from mini_crm.asgi import application
 
 # Transactional: the socket's session lookup and the broadcaster's reads run on other threads
