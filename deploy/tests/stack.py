@@ -1,28 +1,12 @@
-"""Helpers for the end-to-end stack test: a tiny cookie-keeping HTTP client that talks to the
-proxy like a browser on HTTPS would (X-Forwarded-Proto, Origin, Referer), and process-tree
-bookkeeping for the clean-stop check. Standard library only."""
+"""A tiny cookie-keeping HTTP client for the end-to-end stack test: it talks to the proxy like a
+browser on HTTPS would (X-Forwarded-Proto, Origin, Referer). Standard library only."""
 
 import http.client
-import os
 import re
 import secrets
-import socket
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import urlencode
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -114,42 +98,3 @@ def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def _stat(pid: int) -> tuple[str, int] | None:
-    """(state, parent pid) from /proc, or None once the process is gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw.rsplit(")", 1)[1].split()
-    return fields[0], int(fields[1])
-
-
-def descendants(root: int) -> set[int]:
-    """Every process below root (honcho starts each process in a session of its own, so a
-    process-group check would miss them; the parent links don't)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (stat := _stat(int(entry))):
-            children.setdefault(stat[1], []).append(int(entry))
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    """A zombie has exited: it only waits for a parent (or init) to collect its status."""
-    stat = _stat(pid)
-    return stat is not None and stat[0] != "Z"
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return "?"

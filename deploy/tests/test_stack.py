@@ -3,8 +3,10 @@
 `bin/stack` (what `make stack` runs) starts the Procfile's processes under honcho, with the
 production settings, against a database of its own on the local PostgreSQL and the suite's Redis
 database: nginx in front, gunicorn for pages, uvicorn for /ws/, the Celery worker and beat. The
-tests talk to nginx only, as a browser behind a TLS terminator would. They run in file order, as
-one scenario: the last one stops the stack and checks nothing is left behind.
+tests talk to nginx only, as a browser behind a TLS terminator would. They share one stack but
+none needs another to have run first: what several use (the logged-in browser, the client with
+an avatar) is made by a fixture for whichever asks first, and the test that stops the stack
+leaves the next one a fresh stack.
 """
 
 import contextlib
@@ -17,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +29,18 @@ import pytest
 import redis
 from django.conf import settings
 
-from deploy.tests.stack import Browser, alive, command_line, descendants, free_port, port_open
+from core.testing import (
+    SmtpInbox,
+    alive,
+    command_line,
+    descendants,
+    free_port,
+    port_open,
+    postgres_url,
+    smtp_server,
+    wait_until,
+)
+from deploy.tests.stack import Browser
 
 pytestmark = pytest.mark.services
 
@@ -48,21 +62,14 @@ def _isolated_cache():
 
 
 @dataclass
-class SmtpInbox:
-    messages: list = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@dataclass
 class Stack:
     process: subprocess.Popen
     env: dict
     log: Path
     ports: dict
     inbox: SmtpInbox
+    # Made on first use by the fixtures below: the logged-in browser, the client with an avatar.
+    logged_in: Browser | None = None
     created: dict = field(default_factory=dict)
 
     def browser(self, *, https=True) -> Browser:
@@ -82,12 +89,6 @@ class Stack:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _database_url(name: str) -> str:
-    config = dj_database_url.parse(os.environ["DATABASE_URL"])
-    user = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
-    return f"postgres://{user}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
-
-
 def _recreate_database(name: str, *, drop_only=False):
     config = dj_database_url.parse(os.environ["DATABASE_URL"])
     conninfo = psycopg.conninfo.make_conninfo(
@@ -103,34 +104,19 @@ def _recreate_database(name: str, *, drop_only=False):
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _wait_until(predicate, *, timeout, process, what, log):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the stack exited ({process.returncode}) before {what}:\n{log()}")
-        try:
-            if predicate():
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}:\n{log()}")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    from aiosmtpd.controller import Controller
-
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        pytest.fail("the stack test needs DATABASE_URL on PostgreSQL")
+@contextlib.contextmanager
+def _started_stack(tmp: Path) -> Iterator[Stack]:
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     _recreate_database(STACK_DATABASE)
+    try:
+        with smtp_server() as (smtp_port, inbox), _processes(tmp, smtp_port, inbox) as stack:
+            yield stack
+    finally:
+        _recreate_database(STACK_DATABASE, drop_only=True)
 
-    inbox = SmtpInbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
 
-    tmp = tmp_path_factory.mktemp("stack")
+@contextlib.contextmanager
+def _processes(tmp: Path, smtp_port: int, inbox: SmtpInbox) -> Iterator[Stack]:
     ports = {"web": free_port(), "ws": free_port(), "proxy": free_port()}
     # The caller's environment minus its Django settings (pytest points at the test settings).
     env = {
@@ -139,7 +125,7 @@ def stack(tmp_path_factory):
         if not k.startswith(("DJANGO_", "PYTEST_", "EMAIL_")) and k not in ("DATABASE_URL",)
     }
     env.update(
-        DATABASE_URL=_database_url(STACK_DATABASE),
+        DATABASE_URL=postgres_url(settings.DATABASES["default"], name=STACK_DATABASE),
         REDIS_URL=os.environ["REDIS_URL"],
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -152,7 +138,7 @@ def stack(tmp_path_factory):
         REPORT_RECIPIENTS=MANAGER,
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp.port),
+        EMAIL_PORT=str(smtp_port),
         EMAIL_USE_TLS="0",
         STATIC_ROOT=str(tmp / "static"),
         MEDIA_ROOT=str(tmp / "media"),
@@ -177,19 +163,21 @@ def stack(tmp_path_factory):
         )
     stack = Stack(process=process, env=env, log=log, ports=ports, inbox=inbox)
     try:
-        _wait_until(
+        wait_until(
             lambda: stack.browser(https=False).get("/health/ready/").status == 200,
             timeout=START_TIMEOUT,
             process=process,
             what="/health/ready/ through the proxy",
             log=stack.log_tail,
+            interval=0.5,
         )
-        _wait_until(
+        wait_until(
             lambda: port_open(ports["ws"]),
             timeout=START_TIMEOUT,
             process=process,
             what="the websocket server",
             log=stack.log_tail,
+            interval=0.5,
         )
         # The documented way to the first account (README "Deploy").
         result = stack.manage(
@@ -209,8 +197,6 @@ def stack(tmp_path_factory):
                 _kill(pid)
             process.kill()
             process.wait(timeout=10)
-        smtp.stop()
-        _recreate_database(STACK_DATABASE, drop_only=True)
 
 
 def _kill(pid):
@@ -219,17 +205,82 @@ def _kill(pid):
 
 
 @pytest.fixture(scope="module")
-def browser(stack):
-    """Logged in through the proxy: CSRF token from the form, then the session cookie."""
-    browser = stack.browser()
-    token = browser.csrf_token_from("/accounts/login/")
-    response = browser.post_form(
-        "/accounts/login/",
-        {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
-    )
-    assert response.status == 302, response.text[:1000]
-    assert response.header("Location") == "/clients/"
-    return browser
+def _stacks(tmp_path_factory):
+    """Starts the stack for the first test that needs it, and again for a test that runs after
+    the stop test has stopped it (in file order that never happens)."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.fail("the stack test needs DATABASE_URL on PostgreSQL")
+    current: dict = {}
+
+    def running() -> Stack:
+        if "stack" not in current or current["stack"].process.poll() is not None:
+            if "exit" in current:
+                current.pop("exit").close()  # the stopped stack's SMTP server and database
+            exit_stack = contextlib.ExitStack()
+            current["exit"] = exit_stack
+            current["stack"] = exit_stack.enter_context(
+                _started_stack(tmp_path_factory.mktemp("stack"))
+            )
+        return current["stack"]
+
+    try:
+        yield running
+    finally:
+        if "exit" in current:
+            current["exit"].close()
+
+
+@pytest.fixture
+def stack(_stacks) -> Stack:
+    return _stacks()
+
+
+@pytest.fixture
+def browser(stack) -> Browser:
+    """Logged in through the proxy: CSRF token from the form, then the session cookie. One per
+    stack, kept for the tests after."""
+    if stack.logged_in is None:
+        browser = stack.browser()
+        token = browser.csrf_token_from("/accounts/login/")
+        response = browser.post_form(
+            "/accounts/login/",
+            {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        assert response.status == 302, response.text[:1000]
+        assert response.header("Location") == "/clients/"
+        stack.logged_in = browser
+    return stack.logged_in
+
+
+@pytest.fixture
+def avatar_client(stack, browser) -> dict:
+    """A client created through the form with an avatar, once per stack: the form's response,
+    the list that finds it, its id and its avatar's URL."""
+    if not stack.created:
+        token = browser.csrf_token_from("/clients/add/")
+        response = browser.post_form(
+            "/clients/add/",
+            {
+                "name": "Stack Tester",
+                "email": "stack.tester@acme.org",
+                "phone": "+49 30 123456",
+                "csrfmiddlewaretoken": token,
+            },
+            files={"avatar": ("face.png", "image/png", _png())},
+        )
+        assert response.status == 302, response.text[:2000]
+        listing = browser.get("/clients/?q=stack.tester")
+        client_id = re.search(r"/clients/(\d+)/edit/", listing.text)
+        avatar_url = re.search(r'src="(/media/[^"]+)"', listing.text)
+        assert client_id, listing.text[:2000]
+        assert avatar_url, listing.text[:2000]
+        stack.created.update(
+            response=response,
+            listing=listing,
+            client_id=int(client_id.group(1)),
+            avatar_url=avatar_url.group(1),
+        )
+    return stack.created
 
 
 def _png() -> bytes:
@@ -299,27 +350,15 @@ def test_a_post_without_the_csrf_token_is_refused(browser):
     assert response.status == 403
 
 
-def test_a_client_is_created_through_the_form_with_an_avatar(stack, browser):
-    token = browser.csrf_token_from("/clients/add/")
-    response = browser.post_form(
-        "/clients/add/",
-        {
-            "name": "Stack Tester",
-            "email": "stack.tester@acme.org",
-            "phone": "+49 30 123456",
-            "csrfmiddlewaretoken": token,
-        },
-        files={"avatar": ("face.png", "image/png", _png())},
-    )
+def test_a_client_is_created_through_the_form_with_an_avatar(avatar_client):
+    response, listing = avatar_client["response"], avatar_client["listing"]
     assert response.status == 302, response.text[:2000]
-    listing = browser.get("/clients/?q=stack.tester")
     assert "Stack Tester" in listing.text
-    stack.created["client_id"] = int(re.search(r"/clients/(\d+)/edit/", listing.text).group(1))
-    stack.created["avatar_url"] = re.search(r'src="(/media/[^"]+)"', listing.text).group(1)
+    assert avatar_client["avatar_url"].startswith("/media/")
 
 
-def test_media_is_sent_by_nginx_after_the_login_check(stack, browser):
-    avatar_url = stack.created["avatar_url"]
+def test_media_is_sent_by_nginx_after_the_login_check(stack, browser, avatar_client):
+    avatar_url = avatar_client["avatar_url"]
     response = browser.get(avatar_url)
     assert response.status == 200
     assert response.body == _png()
@@ -337,10 +376,10 @@ def test_media_is_sent_by_nginx_after_the_login_check(stack, browser):
 # --- The API, the websocket and the worker --------------------------------------------------
 
 
-def test_an_order_created_through_the_api_reaches_the_websocket(stack, browser):
+def test_an_order_created_through_the_api_reaches_the_websocket(stack, browser, avatar_client):
     from websockets.sync.client import connect
 
-    client_id = stack.created["client_id"]
+    client_id = avatar_client["client_id"]
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
     with connect(
         f"ws://127.0.0.1:{stack.ports['proxy']}/ws/clients/",
@@ -379,26 +418,36 @@ def test_the_worker_delivers_the_report_task_by_email(stack):
     result = stack.manage("shell", "-c", script)
     assert result.returncode == 0, result.stdout + result.stderr
     deadline = time.monotonic() + 60
-    while not stack.inbox.messages and time.monotonic() < deadline:
+    while not stack.inbox.envelopes and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert stack.inbox.messages, f"no e-mail from the worker:\n{stack.log_tail()}"
-    assert MANAGER in stack.inbox.messages[0].rcpt_tos
+    assert stack.inbox.envelopes, f"no e-mail from the worker:\n{stack.log_tail()}"
+    assert MANAGER in stack.inbox.envelopes[0].rcpt_tos
 
 
 # --- Last: the stop ---------------------------------------------------------------------------
 
 
-def test_the_logs_are_json_lines(stack):
-    lines = stack.log.read_text(errors="replace").splitlines()
+def _loggers(log: Path) -> tuple[set, list[str]]:
+    """The loggers named by the stack log's JSON records, and the log's lines."""
+    lines = log.read_text(errors="replace").splitlines()
     records = []
     for line in lines:
         if "| {" in line:  # honcho prefixes each line with "time name.1 | "
             with contextlib.suppress(ValueError):
                 records.append(json.loads(line.split("| ", 1)[1]))
-    loggers = {record.get("logger") for record in records}
-    # nginx's access log, Django's own records (the 404 of an earlier step), and the servers'
-    # (deploy/logging.json).
+    return {record.get("logger") for record in records}, lines
+
+
+def test_the_logs_are_json_lines(stack):
+    # A 404: nginx logs the request, Django's django.request logger the missing page.
+    assert stack.browser().get("/no-such-page/").status == 404
+    # nginx's access log, Django's own records, and the servers' (deploy/logging.json).
     expected = {"nginx.access", "django.request", "gunicorn.error", "uvicorn.error"}
+    # The records pass through honcho's pipes: give them a moment to reach the log.
+    deadline = time.monotonic() + 10
+    while not expected <= (found := _loggers(stack.log))[0] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    loggers, lines = found
     assert expected <= loggers, (loggers, lines[-20:])
 
 
