@@ -4,7 +4,7 @@
         .venv/bin/python -m bench.seed --clients 100000 --orders 1000000
 
 `bulk_create` needs ~29 s and ~780 MB for 100k clients + 1M orders; COPY streams rows built
-one at a time: ~10 s and little memory (shared/PERF-NOTES.md). Re-running truncates the two
+one at a time: ~10 s and little memory, on the same machine. Re-running truncates the two
 tables first, so a size is always seeded the same way (the data are repeatable: `--seed`).
 Signals are bypassed on purpose (no VIP rule, no cache events): `vip` is written directly,
 consistent with the VIP rule, and the bench clears its own cache before measuring.
