@@ -58,6 +58,10 @@ format: install  ## Fix what ruff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+.PHONY: screenshots
+screenshots: install  ## Retake the README's screenshots (docs/screenshots/) in headless Chromium
+	$(PY) bin/screenshots
+
 superuser: migrate  ## Create a superuser (reads DJANGO_SUPERUSER_* when --noinput is wanted)
 	$(DEV_ENV) $(PY) manage.py createsuperuser
 

@@ -1,6 +1,6 @@
-"""What several apps' tests (and the bench) share: free ports, the processes they start and
-stop, a throwaway SMTP server, and the settings of a Redis that is down. Test support, not app
-code: the image does not ship it."""
+"""What several apps' tests (and the bench and bin/screenshots) share: free ports, the processes
+they start and stop, a throwaway SMTP server, headless Chromium, and the settings of a Redis that
+is down. Test support, not app code: the image does not ship it."""
 
 import contextlib
 import email
@@ -15,6 +15,18 @@ from urllib.parse import quote
 
 # On the real stack (CI's second pass) tests that need a service must run, never skip.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+# Headless Chromium for Playwright: Debian's, installed by bin/install-system-deps (Playwright's
+# own browser download is not used). CHROMIUM=... points elsewhere.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 # CACHES for a Redis that is down: nothing listens on port 1, so every call is refused at once
 # (short timeouts in case the network stalls instead). Use with override_settings(CACHES=...).

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 
 from clients.models import Order
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
+from core.testing import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,19 +22,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PASSWORD = "secret-pass-123"  # UserFactory's
 SCREENSHOT = Path(settings.BASE_DIR) / "artifacts" / "live-notice.png"
 
-if not os.path.exists(CHROMIUM) and os.environ.get("REQUIRE_SERVICES") != "1":
+if not os.path.exists(CHROMIUM) and not REQUIRE_SERVICES:
     pytest.skip(f"{CHROMIUM} is missing (bin/install-system-deps)", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
