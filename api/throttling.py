@@ -3,19 +3,15 @@
 DRF's own classes copy DEFAULT_THROTTLE_RATES once, at import; these look the rate up from the
 current settings (DRF reloads them on `setting_changed`), so tests and a reconfigured process
 see the rate that is configured now. Counters live in the default cache (Redis in production),
-read and written through core.cache's guard: with Redis down the API still answers (unthrottled,
-the error logged) instead of failing every request with a 500.
+whose backend answers a miss when Redis is down (core/redis_cache.py): the API then answers
+unthrottled, the error logged, instead of failing every request with a 500.
 """
 
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from core.cache import GuardedCache
-
 
 class _CurrentRateMixin:
-    cache = GuardedCache()
-
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 

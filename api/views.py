@@ -18,10 +18,9 @@ from api.serializers import (
     ClientSerializer,
     OrderSerializer,
 )
-from clients.cache import TIMEOUT
+from clients.cache import cached
 from clients.models import ZERO, Client, Order
 from clients.services import MergeError, client_merge
-from core.cache import cache_get, cache_set
 
 
 class ClientViewSet(viewsets.ModelViewSet):
@@ -38,7 +37,8 @@ class ClientViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action == "list":
-            # Plain clients: the paginator adds the totals to one page (api.pagination).
+            # Plain clients: the paginator adds the totals to one page
+            # (clients.cache.ClientTotalsPaginator).
             return queryset
         # One client: aggregating its own orders is cheap.
         return queryset.with_order_totals()
@@ -46,24 +46,20 @@ class ClientViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         """ListModelMixin.list, with the serialized page cached beside the page's rows.
 
-        Serializing ten clients was ~30% of a list request's CPU. The JSON depends on the
-        page's data (the rows' versioned key: api.pagination), the time zone (datetimes) and
-        the scheme and host (absolute avatar URLs), never on the user: those make the key.
+        Serializing ten clients was a large share of a list request's CPU
+        (docs/performance.md#api-json). The JSON depends on the page's data (its versioned key:
+        clients.cache.ClientTotalsPaginator), the time zone (datetimes) and the scheme and host
+        (absolute avatar URLs), never on the user: those make the key.
         """
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is None:  # pragma: no cover - pagination is always on for this viewset
             return super().list(request, *args, **kwargs)
-        key = getattr(self.paginator.page, "cache_key", None)
+        key = self.paginator.page.cache_key
         if key is not None:
             shape = f"{get_current_timezone_name()}\n{request.build_absolute_uri('/')}"
             key = f"{key}:json:{hashlib.sha256(shape.encode()).hexdigest()[:32]}"
-            data = cache_get(key)
-            if data is not None:
-                return self.get_paginated_response(data)
-        data = self.get_serializer(page, many=True).data
-        if key is not None:
-            cache_set(key, data, TIMEOUT)
+        data = cached(key, lambda: self.get_serializer(page, many=True).data)
         return self.get_paginated_response(data)
 
     def perform_create(self, serializer):

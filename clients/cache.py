@@ -22,6 +22,7 @@ the model never unpickles stale objects.
 import hashlib
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -36,14 +37,7 @@ from django.utils.translation import get_language
 from clients.events import clients_changed
 from clients.models import Client
 from clients.selectors import with_totals_for_page
-from core.cache import (
-    cache_get,
-    cache_get_many,
-    cache_set,
-    version_bump,
-    version_get,
-    versions_get,
-)
+from core.cache import version_bump, version_get, versions_get
 from core.pagination import AnchoredPaginator, anchor_cache_key, block_of
 
 NAMESPACE = "clients"
@@ -85,10 +79,10 @@ class CachedCountPaginator(AnchoredPaginator):
         if self.count_key is None:
             return Paginator.count.func(self)
         key = self.count_key
-        count = self.known[key] if key in self.known else cache_get(key)
+        count = self.known[key] if key in self.known else cache.get(key)
         if count is None:
             count = Paginator.count.func(self)
-            cache_set(self.count_key, count, TIMEOUT)
+            cache.set(self.count_key, count, TIMEOUT)
         return count
 
 
@@ -106,16 +100,55 @@ def versioned_query_key(queryset: QuerySet) -> str | None:
     return _key(version, sql, queryset.model._meta.label_lower)
 
 
-def cached_clients(key: str | None, compute: Callable[[], list[Client]]) -> list[Client]:
-    """The clients (with `orders_count` and `orders_total`) cached under `key`, or `compute()`
-    stored there; `key` None means no cache. Stored as plain values, like the list's rows."""
-    rows = cache_get(key) if key is not None else None
-    if rows is not None:
-        return _load(rows)
-    clients = compute()
-    if key is not None:
-        cache_set(key, _dump(clients), TIMEOUT)
-    return clients
+def cached[T](key: str | None, compute: Callable[[], T]) -> T:
+    """The value cached under `key` (a key built from versioned_query_key or a page's
+    `cache_key`), or `compute()` stored there; `key` None means no cache."""
+    value = cache.get(key) if key is not None else None
+    if value is None:
+        value = compute()
+        if key is not None:
+            cache.set(key, value, TIMEOUT)
+    return value
+
+
+class VersionedCountPaginator(CachedCountPaginator):
+    """Any queryset of clients or orders (the API's lists), its COUNT(*) and deep-page anchors
+    cached under the list version and the query's SQL: over 100k clients or 1M orders the count
+    is the most expensive query of a page, and any change to a client or an order retires it."""
+
+    def __init__(self, object_list, per_page, **kwargs):
+        # The SQL is compiled once: the count's, the anchors' and the page's keys share this
+        # prefix. Its version is the one every order change bumps too, since filters such as
+        # `active` depend on orders.
+        self.query_key = key = versioned_query_key(object_list)
+        super().__init__(
+            object_list,
+            per_page,
+            count_key=None if key is None else f"{key}:count",
+            anchor_key=None if key is None else f"{key}:anchors",
+            **kwargs,
+        )
+
+
+class ClientTotalsPaginator(VersionedCountPaginator):
+    """Adds `orders_count` and `orders_total` to the clients of the requested page only, in
+    two steps (clients.selectors.with_totals_for_page).
+
+    The page's clients with their totals are cached like the count, under the same versioned
+    SQL key plus the page size and number, as plain values like the list's rows: a repeated
+    page runs no query at all. `page.cache_key` is that key (None: not cached), for a caller
+    that caches what it makes of the page beside it. `_get_page` is Paginator's documented hook
+    for the page object.
+    """
+
+    def _get_page(self, object_list, number, *args, **kwargs):
+        key = None
+        if self.query_key is not None:
+            key = f"{self.query_key}:rows:{FORMAT}:{self.per_page}:{self.orphans}:{number}"
+        rows = cached(key, lambda: _dump(with_totals_for_page(object_list)))
+        page = super()._get_page(_load(rows), number, *args, **kwargs)
+        page.cache_key = key
+        return page
 
 
 def _plain(value):
@@ -211,7 +244,7 @@ def client_list_page(
         # guess is right unless the number is junk or out of range.
         guess = _page_number(number)
         asked = [count_key, page_key(guess), anchor_cache_key(anchors, block_of(guess, per_page))]
-        found = cache_get_many(asked)
+        found = cache.get_many(asked)
         paginator = CachedCountPaginator(
             queryset,
             per_page,
@@ -222,7 +255,7 @@ def client_list_page(
     page = paginator.get_page(number)
     if page_key is not None:
         key = page_key(page.number)
-        entry = paginator.known[key] if key in paginator.known else cache_get(key)
+        entry = paginator.known[key] if key in paginator.known else cache.get(key)
         if entry is not None:
             page.object_list = _load(entry["rows"])
             page.html = {name: mark_safe(html) for name, html in entry["html"].items()}
@@ -237,6 +270,6 @@ def client_list_page(
     }
     html = {name: str(template.render(context)) for name, template in templates.items()}
     if page_key is not None:
-        cache_set(key, {"rows": _dump(page.object_list), "html": html}, TIMEOUT)
+        cache.set(key, {"rows": _dump(page.object_list), "html": html}, TIMEOUT)
     page.html = {name: mark_safe(fragment) for name, fragment in html.items()}
     return paginator, page

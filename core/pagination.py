@@ -17,11 +17,10 @@ name model fields whose values are never NULL at an anchor; any other ordering, 
 paginates with OFFSET as Django does.
 """
 
+from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-
-from core.cache import cache_get, cache_set
 
 # A page walks at most this many index entries past its anchor (~0.1 ms); at 100,000 rows the
 # list has 100 anchors.
@@ -113,7 +112,7 @@ class AnchoredPaginator(Paginator):
         """The ordering values of the row at `block * ANCHOR_STRIDE`, from the cache or found
         by one OFFSET walk; None when there is no such row or a value is NULL."""
         key = anchor_cache_key(self.anchor_key, block)
-        anchor = self.known[key] if key in self.known else cache_get(key)
+        anchor = self.known[key] if key in self.known else cache.get(key)
         if anchor is None:
             position = block * ANCHOR_STRIDE
             names = [name for name, _ in fields]
@@ -121,5 +120,5 @@ class AnchoredPaginator(Paginator):
             if not found or None in found[0]:
                 return None
             anchor = found[0]
-            cache_set(key, anchor, ANCHOR_TIMEOUT)
+            cache.set(key, anchor, ANCHOR_TIMEOUT)
         return tuple(anchor)

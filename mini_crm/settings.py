@@ -111,24 +111,31 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --- Cache, channel layer, task broker: Redis when REDIS_URL is set -------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            # Django's Redis backend, reusing one client object (core/redis_cache.py).
-            "BACKEND": "core.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "mini_crm",
-            # A slow or dead Redis must not hang a page: fail fast, the caller falls back.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+    # Django's Redis backend, fail-soft: a dead or slow Redis is logged and served as a miss,
+    # never a 500; one client object per pool (core/redis_cache.py).
+    _redis_cache = {
+        "BACKEND": "core.redis_cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mini_crm",
+        # A slow or dead Redis must not hang a page: fail fast, the caller falls back.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+    CACHES = {
+        "default": _redis_cache,
+        # Sessions are read from here and kept in the database (Django's cached_db): a query
+        # less on every logged-in request. A logout deletes the cached copy; should Redis miss
+        # that delete, the copy would keep the session alive, so nothing here lives longer
+        # than 5 minutes (a returning user costs a database read that often).
+        "sessions": {**_redis_cache, "MAX_TIMEOUT": 300},
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "mini_crm"},
         }
     }
-    # Sessions read from Redis, kept in the database (core/sessions.py): a query less a page.
-    SESSION_ENGINE = "core.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -17,7 +17,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clients import export
+from clients import selectors, views
 from clients.models import Client
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from conftest import REQUIRE_SERVICES
@@ -158,7 +158,7 @@ def test_phone_and_email_are_user_text_too_but_computed_numbers_are_not(member_c
 
 
 def test_every_client_once_across_chunks(member_client, monkeypatch):
-    monkeypatch.setattr(export.ClientExportView, "chunk_size", 3)
+    monkeypatch.setattr(views.ClientExportView, "chunk_size", 3)
     made = {c.pk for c in ClientFactory.create_batch(10)}
     rows = parse(body(member_client.get(URL)))[1:]
     assert len(rows) == 10
@@ -170,7 +170,7 @@ def test_every_client_once_across_chunks(member_client, monkeypatch):
 def test_query_count_is_constant_for_one_chunk(
     member_client, monkeypatch, clients, session_queries
 ):
-    monkeypatch.setattr(export.ClientExportView, "chunk_size", 100)
+    monkeypatch.setattr(views.ClientExportView, "chunk_size", 100)
     for _ in range(clients):
         OrderFactory.create_batch(2, client=ClientFactory())
     with CaptureQueriesContext(connection) as ctx:
@@ -183,7 +183,7 @@ def test_query_count_is_constant_for_one_chunk(
 
 
 def test_queries_stay_constant_however_many_chunks(member_client, monkeypatch, session_queries):
-    monkeypatch.setattr(export.ClientExportView, "chunk_size", 10)
+    monkeypatch.setattr(views.ClientExportView, "chunk_size", 10)
     for _ in range(50):
         OrderFactory.create_batch(2, client=ClientFactory())
     with CaptureQueriesContext(connection) as ctx:
@@ -198,7 +198,7 @@ def test_queries_stay_constant_however_many_chunks(member_client, monkeypatch, s
 
 def _collect_async(q: str, chunk_size: int) -> str:
     async def collect() -> str:
-        return "".join([part async for part in export.aiter_export(q=q, chunk_size=chunk_size)])
+        return "".join([part async for part in selectors.aiter_export(q=q, chunk_size=chunk_size)])
 
     return async_to_sync(collect)()
 
@@ -209,7 +209,7 @@ def test_async_generator_yields_the_same_text_as_the_sync_one():
         OrderFactory.create_batch(2, client=ClientFactory(name="=evil()"))
     ClientFactory(name="Other", email="other@else.test")
     for q in ("", "mail.test"):
-        sync_text = "".join(export.iter_export(q=q, chunk_size=4))
+        sync_text = "".join(selectors.iter_export(q=q, chunk_size=4))
         assert _collect_async(q, chunk_size=4) == sync_text
         assert sync_text.count("\ufeff") == 1
 
@@ -227,7 +227,7 @@ async def test_asgi_request_is_served_by_an_async_generator(async_client):
         # Under ASGI Django buffers a sync iterator in memory; an async one streams.
         assert response.is_async
         data = b"".join([part async for part in response.streaming_content])
-        expected = await sync_to_async(lambda: "".join(export.iter_export(q="")).encode())()
+        expected = await sync_to_async(lambda: "".join(selectors.iter_export(q="")).encode())()
     finally:
         # The queries ran in asgiref's sync thread, whose connection the test runner does not
         # know about: close it, or PostgreSQL refuses to drop the test database.
@@ -282,4 +282,4 @@ def test_libreoffice_opens_the_export_with_non_ascii_names_intact(member_client,
 def test_a_nul_character_in_the_search_exports_just_the_header(member_client):
     ClientFactory(name="Ada")
     rows = parse(body(member_client.get(f"{URL}?q=a%00")))
-    assert rows == [export.HEADER]
+    assert rows == [selectors.EXPORT_HEADER]

@@ -229,8 +229,8 @@ def test_status_endpoint_accepts_post_only(member_client, acme):
 def test_order_views_are_class_based_generic_views():
     from django.views import generic
 
-    from clients import order_views
+    from clients import views
 
-    assert issubclass(order_views.ClientDetailView, generic.DetailView)
-    assert issubclass(order_views.OrderCreateView, generic.CreateView)
-    assert issubclass(order_views.OrderUpdateView, generic.UpdateView)
+    assert issubclass(views.ClientDetailView, generic.DetailView)
+    assert issubclass(views.OrderCreateView, generic.CreateView)
+    assert issubclass(views.OrderUpdateView, generic.UpdateView)

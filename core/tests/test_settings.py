@@ -76,7 +76,7 @@ def test_debug_toolbar_is_for_development_only(settings):
 @pytest.mark.parametrize(
     ("redis_url", "engine"),
     [
-        ("redis://127.0.0.1:6379/0", "core.sessions"),
+        ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
         # Each process has its own local-memory cache: a logout in one would not reach the
         # others, so sessions are read from the database.
         ("", "django.contrib.sessions.backends.db"),
