@@ -1,7 +1,10 @@
+import io
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from clients.models import Client, Order
 
@@ -32,3 +35,15 @@ class OrderFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Order {n}")
     amount = Decimal("100.00")
     status = Order.Status.NEW
+
+
+def image_bytes(fmt="PNG", size=(8, 8)) -> bytes:
+    """A real image file's bytes, small enough for any avatar check."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def upload(content: bytes, name="avatar.png", content_type="image/png"):
+    """`content` as a browser uploads it in a form."""
+    return SimpleUploadedFile(name, content, content_type=content_type)

@@ -1,27 +1,14 @@
-import io
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from clients.models import Client
-from clients.tests.factories import ClientFactory
+from clients.tests.factories import ClientFactory, image_bytes, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def image_bytes(fmt="PNG", size=(8, 8)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "teal").save(buffer, fmt)
-    return buffer.getvalue()
-
-
-def upload(content: bytes, name="avatar.png", content_type="image/png"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 def png_bomb(width=50_000, height=50_000) -> bytes:

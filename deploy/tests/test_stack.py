@@ -10,7 +10,6 @@ leaves the next one a fresh stack.
 """
 
 import contextlib
-import io
 import json
 import os
 import re
@@ -29,6 +28,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from clients.tests.factories import image_bytes
 from core.testing import (
     SmtpInbox,
     alive,
@@ -266,7 +266,7 @@ def avatar_client(stack, browser) -> dict:
                 "phone": "+49 30 123456",
                 "csrfmiddlewaretoken": token,
             },
-            files={"avatar": ("face.png", "image/png", _png())},
+            files={"avatar": ("face.png", "image/png", image_bytes())},
         )
         assert response.status == 302, response.text[:2000]
         listing = browser.get("/clients/?q=stack.tester")
@@ -281,14 +281,6 @@ def avatar_client(stack, browser) -> dict:
             avatar_url=avatar_url.group(1),
         )
     return stack.created
-
-
-def _png() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 # --- The core: health, production settings, static, login, a client with an avatar ---------
@@ -361,7 +353,7 @@ def test_media_is_sent_by_nginx_after_the_login_check(stack, browser, avatar_cli
     avatar_url = avatar_client["avatar_url"]
     response = browser.get(avatar_url)
     assert response.status == 200
-    assert response.body == _png()
+    assert response.body == image_bytes()
     assert response.header("Content-Type") == "image/png"
     assert response.header("Cache-Control") == "private, max-age=3600"
     # Anonymous: Django refuses before nginx reads a byte.
