@@ -23,6 +23,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock .python-version ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project --python /usr/local/bin/python
+# The code as .dockerignore trims it: no tests, bench, docs or development files.
 COPY . .
 # collectstatic imports the settings, which insist on a secret key with DEBUG off: a dummy one,
 # set for this command only (not ENV), so it is in no layer's environment of the final image.

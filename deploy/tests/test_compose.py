@@ -1,7 +1,9 @@
 """docker-compose.yml, the Dockerfile and the Procfile: what cannot run here (no Docker engine)
 is checked for structure, against the Compose specification, and against the local stack."""
 
+import ast
 import json
+import os
 import re
 import shlex
 import stat
@@ -244,3 +246,120 @@ def test_the_build_context_leaves_out_secrets_and_local_state():
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".env", ".git", ".venv", "var"):
         assert entry in ignored
+
+
+# The build context as `docker build` sends it (no engine here): .dockerignore's rules, where the
+# last pattern that matches a path or one of its folders decides and `!` keeps.
+def _dockerignore_regex(pattern: str) -> re.Pattern:
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] in "*?":
+            out, i = out + ("[^/]*" if pattern[i] == "*" else "[^/]"), i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+@pytest.fixture(scope="module")
+def shipped() -> set[str]:
+    """The files of the checkout that the build context keeps."""
+    rules = []
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            pattern = line.lstrip("!").strip("/")
+            rules.append((line.startswith("!"), pattern, _dockerignore_regex(pattern)))
+
+    def ignored(path: str) -> bool:
+        parents = ["/".join(path.split("/")[: n + 1]) for n in range(path.count("/") + 1)]
+        verdict = False
+        for keep, _, regex in rules:
+            if any(regex.match(parent) for parent in parents):
+                verdict = not keep
+        return verdict
+
+    # An ignored folder can hold a kept file only if a `!` rule reaches below the top level.
+    deep_keeps = any(keep and ("/" in pattern or "**" in pattern) for keep, pattern, _ in rules)
+    kept = set()
+    for folder, dirs, files in os.walk(ROOT):
+        base = Path(folder).relative_to(ROOT).as_posix()
+        prefix = "" if base == "." else base + "/"
+        dirs[:] = [d for d in dirs if deep_keeps or not ignored(prefix + d)]
+        kept |= {prefix + name for name in files if not ignored(prefix + name)}
+    return kept
+
+
+DEV_ONLY = {
+    "core/testing.py",
+    "mini_crm/settings_test.py",
+    "Makefile",
+    "Procfile",
+    "bin/stack",
+    "bin/install-system-deps",
+    "bin/screenshots",
+    "deploy/compose-spec.schema.json",
+    ".env",
+    ".env.example",
+    ".dclintrc.yaml",
+}
+
+
+def test_the_image_ships_no_tests_bench_or_development_files(shipped):
+    # The checkout has each kind, so an empty list below means they are left out.
+    for path in ("conftest.py", "core/testing.py", "bench/run.py", "clients/tests/__init__.py"):
+        assert (ROOT / path).is_file(), path
+    leaks = [
+        path
+        for path in shipped
+        if "tests" in path.split("/")[:-1]
+        or path.split("/")[-1] == "conftest.py"
+        or path.split("/")[0] in {"bench", "docs", ".ci", ".venv", "var", ".git"}
+        or path in DEV_ONLY
+    ]
+    assert sorted(leaks) == []
+
+
+def test_the_image_ships_what_production_runs(shipped, services):
+    commands = [command_of(service) for service in services.values() if "command" in service]
+    needed = {"manage.py", "pyproject.toml", "uv.lock", ".python-version", "README.md"}
+    needed |= {f"mini_crm/{name}.py" for name in ("settings", "urls", "wsgi", "asgi", "celery")}
+    needed |= {"bin/healthcheck", "deploy/nginx.conf.template", "deploy/logging.json"}
+    needed |= {command.split()[0] for command in commands if command.startswith("bin/")}
+    assert "bin/web" in needed
+    assert sorted(needed - shipped) == []
+
+
+def test_what_the_image_ships_imports_nothing_it_leaves_out(shipped):
+    """A shipped module that imports a test helper or the bench would fail in production only."""
+    local = {path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file()}
+    assert {"bench", "core", "clients"} <= local
+
+    def files(module: str) -> set[str]:
+        stem = module.replace(".", "/")
+        return {name for name in (f"{stem}.py", f"{stem}/__init__.py") if (ROOT / name).is_file()}
+
+    missing = []
+    for path in sorted(p for p in shipped if p.endswith(".py")):
+        modules = set()
+        for node in ast.walk(ast.parse((ROOT / path).read_text(), path)):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif (
+                # Dotted paths Django imports: apps, middleware, backends, formatters.
+                path == "mini_crm/settings.py"
+                and isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"\w+(\.\w+)+", node.value)
+            ):
+                parts = node.value.split(".")
+                modules |= {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
+        for module in modules:
+            if module.split(".")[0] in local and files(module) - shipped:
+                missing.append(f"{path} imports {module}")
+    assert missing == []
