@@ -1,15 +1,15 @@
-"""CSV for spreadsheets: formula injection neutralised, a BOM so Excel reads UTF-8.
+"""CSV for spreadsheets: formula injection neutralised, and the BOM that makes Excel read UTF-8.
 
-Shared by the client export and the monthly report. Only `str` cells are treated as user text
-and escaped; numbers, dates and booleans that we compute are written as they are, so a
-negative total (were there one) would stay a number.
+Shared by the client export (which starts with the BOM: a browser download opened in Excel) and
+the monthly report (which does not: README "Monthly report"). Only `str` cells are treated as
+user text and escaped; numbers, dates and booleans that we compute are written as they are, so
+a negative total (were there one) would stay a number.
 """
 
 import csv
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import IO
 
 # Excel and LibreOffice read a UTF-8 file as the local code page unless it starts with this.
 BOM = "\ufeff"
@@ -92,17 +92,3 @@ class CsvRowWriter:
     def rows(self, rows: Iterable[Iterable[object]]) -> str:
         self._writer.writerows([cell(v) for v in r] for r in rows)
         return self._buffer.take()
-
-
-def iter_csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    """The BOM and header, then one string per row."""
-    writer = CsvRowWriter()
-    yield BOM + writer.row(header)
-    for r in rows:
-        yield writer.row(r)
-
-
-def write_csv(file: IO[str], header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
-    """Write a whole CSV (BOM, header, rows) to a text file opened with newline=""."""
-    for chunk in iter_csv(header, rows):
-        file.write(chunk)

@@ -272,7 +272,7 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late: a worker holds one unacked task at a time
 # A dead broker must not hang whoever enqueues (a web request, a save): connect within 1 s, give
-# up publishing after one quick retry; the caller logs the error (mini_crm.celery.send_on_commit).
+# up publishing after one quick retry (the caller gets the broker's error).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # the worker itself waits for Redis at start
 CELERY_BROKER_TRANSPORT_OPTIONS = {

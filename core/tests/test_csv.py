@@ -1,9 +1,8 @@
-import io
 from decimal import Decimal
 
 import pytest
 
-from core.csv import BOM, CsvRowWriter, cell, iter_csv, neutralise, write_csv
+from core.csv import CsvRowWriter, cell, neutralise
 
 
 @pytest.mark.parametrize(
@@ -35,20 +34,6 @@ def test_computed_values_are_not_prefixed():
 def test_row_writer_quotes_and_escapes():
     line = CsvRowWriter().row(["=1+1", 'say "hi", ok', 3, Decimal("0.10")])
     assert line == '\'=1+1,"say ""hi"", ok",3,0.10\r\n'
-
-
-def test_iter_csv_starts_with_one_bom_and_the_header():
-    chunks = list(iter_csv(["a", "b"], [["x", 1], ["y", 2]]))
-    text = "".join(chunks)
-    assert text.startswith(BOM + "a,b\r\n")
-    assert text.count(BOM) == 1
-    assert text.endswith("y,2\r\n")
-
-
-def test_write_csv_writes_to_a_file():
-    buf = io.StringIO(newline="")
-    write_csv(buf, ["name"], [["@x"]])
-    assert buf.getvalue() == BOM + "name\r\n'@x\r\n"
 
 
 def test_rows_gives_many_lines_as_one_string_and_escapes_each():

@@ -1,7 +1,6 @@
 """The Celery app's configuration: eager without Redis, the schedule from the environment, and
 no hang when the broker is down."""
 
-import logging
 import runpy
 import time
 from pathlib import Path
@@ -10,11 +9,9 @@ import pytest
 from celery import Celery
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from kombu.exceptions import OperationalError
 
-from clients.models import Client
 from mini_crm.celery import app as celery_app
-from mini_crm.celery import send_on_commit
 
 SETTINGS = Path(__file__).resolve().parents[2] / "mini_crm" / "settings.py"
 
@@ -64,10 +61,9 @@ def test_the_project_app_reads_the_celery_settings():
     assert celery_app.conf.task_publish_retry_policy["max_retries"] == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_dead_broker_neither_hangs_nor_loses_what_was_saved(settings, caplog):
-    """Queueing after commit against a closed port returns within a second or two, logs the error,
-    and the row saved in the same transaction stays saved."""
+def test_a_dead_broker_does_not_hang_whoever_queues(settings):
+    """Queueing against a closed port gives up within a second or two (the settings' connect
+    timeout and one quick publish retry) with the broker's error, instead of waiting for it."""
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     settings.CELERY_TASK_ALWAYS_EAGER = False
     # A fresh app reads the settings above: the project's app has its connection pool cached.
@@ -78,11 +74,8 @@ def test_a_dead_broker_neither_hangs_nor_loses_what_was_saved(settings, caplog):
     import kombu.transport.redis  # noqa: F401
 
     started = time.monotonic()
-    with caplog.at_level(logging.ERROR, logger="mini_crm.celery"), transaction.atomic():
-        Client.objects.create(name="Saved", email="saved@mail.test")
-        send_on_commit(dead.signature("reports.send_monthly_report", kwargs={"month": "2026-10"}))
+    with pytest.raises(OperationalError):
+        dead.signature("reports.send_monthly_report", kwargs={"month": "2026-10"}).apply_async()
     elapsed = time.monotonic() - started
 
     assert elapsed < 2, f"queueing against a dead broker took {elapsed:.1f}s"
-    assert "could not queue reports.send_monthly_report" in caplog.text
-    assert Client.objects.filter(email="saved@mail.test").exists()
