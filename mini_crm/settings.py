@@ -7,6 +7,7 @@ newcomer gets the embedded stack: SQLite in var/, a local-memory cache, an in-me
 layer and eager Celery tasks. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -111,8 +112,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --- Cache, channel layer, task broker: Redis when REDIS_URL is set -------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    # Django's Redis backend, fail-soft: a dead or slow Redis is logged and served as a miss,
-    # never a 500; one client object per pool (core/redis_cache.py).
+    # Django's Redis backend, fail-soft: a dead Redis is a logged miss, never a 500 (core/).
     _redis_cache = {
         "BACKEND": "core.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
@@ -122,10 +122,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": _redis_cache,
-        # Sessions are read from here and kept in the database (Django's cached_db): a query
-        # less on every logged-in request. A logout deletes the cached copy; should Redis miss
-        # that delete, the copy would keep the session alive, so nothing here lives longer
-        # than 5 minutes (a returning user costs a database read that often).
+        # Sessions read from here, kept in the database (cached_db): a query less a request.
+        # A copy whose logout delete Redis missed stays alive at most MAX_TIMEOUT seconds.
         "sessions": {**_redis_cache, "MAX_TIMEOUT": 300},
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -313,7 +311,6 @@ REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
 REPORT_CLAIM_LEASE_MINUTES = env_int("REPORT_CLAIM_LEASE_MINUTES", 15)
 # A CSV larger than this is attached zipped (a month of 1,000,000 orders is ~90 MB raw).
 REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
-# --- end Celery and the monthly report ---------------------------------------------------------
 
 # --- Domain ---------------------------------------------------------------------------------
 # A client whose email is at exactly one of these domains becomes VIP when saved.
@@ -369,7 +366,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# --- end REST API ---------------------------------------------------------------------------
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
 # LOG_FORMAT: "json" (the production default: one JSON object per line, core/logging.py) or
@@ -395,14 +391,10 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-if DEBUG and env_bool("DJANGO_DEBUG_TOOLBAR", default=True):
-    try:
-        import debug_toolbar  # noqa: F401  (a dev dependency; absent from production images)
-    except ImportError:
-        pass
-    else:
-        INSTALLED_APPS.append("debug_toolbar")
-        MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
-        INTERNAL_IPS = ["127.0.0.1"]
-        # A small handle at the page's edge, not a panel over the page a newcomer first sees.
-        DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
+# A dev dependency, absent from production images.
+if DEBUG and env_bool("DJANGO_DEBUG_TOOLBAR", default=True) and find_spec("debug_toolbar"):
+    INSTALLED_APPS.append("debug_toolbar")
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    INTERNAL_IPS = ["127.0.0.1"]
+    # A small handle at the page's edge, not a panel over the page a newcomer first sees.
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
