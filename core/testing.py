@@ -39,6 +39,18 @@ _DEAD_REDIS_CACHE = {
 DEAD_REDIS = {"default": _DEAD_REDIS_CACHE, "sessions": {**_DEAD_REDIS_CACHE, "MAX_TIMEOUT": 300}}
 
 
+def clean_env(**overrides: str) -> dict[str, str]:
+    """The caller's environment without its Django settings, DATABASE_URL or REDIS_URL (pytest
+    points at the test settings and database), plus `overrides`: for a process that must
+    configure itself, as a deployment would."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    return {**env, **overrides}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
     with socket.socket() as sock:

@@ -6,7 +6,7 @@ import sys
 from decimal import Decimal
 
 from core.logging import JsonFormatter
-from core.tests.test_settings import PRODUCTION_ENV, manage
+from core.tests.support import PRODUCTION_ENV, manage
 
 
 def _record(msg="order %s saved", args=(7,), **kwargs):

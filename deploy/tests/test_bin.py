@@ -11,24 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from core.testing import REQUIRE_SERVICES, clean_env
+
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-def _clean_env(**overrides):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DJANGO_") and k not in ("DATABASE_URL", "REDIS_URL")
-    }
-    return {**env, **overrides}
 
 
 def _run_stack(**env):
     return subprocess.run(
         [str(ROOT / "bin" / "stack")],
         cwd=ROOT,
-        env=_clean_env(**env),
+        env=clean_env(**env),
         capture_output=True,
         text=True,
         timeout=30,
@@ -64,7 +56,7 @@ def nginx():
 
 
 def test_the_proxy_config_renders_and_nginx_accepts_it(nginx, tmp_path):
-    env = _clean_env(
+    env = clean_env(
         STATIC_ROOT=str(tmp_path / "static"),
         MEDIA_ROOT=str(tmp_path / "media"),
         PROXY_RUNTIME_DIR=str(tmp_path / "proxy"),
@@ -104,7 +96,7 @@ def test_the_proxy_needs_to_know_where_static_and_media_live(tmp_path):
     result = subprocess.run(
         [str(ROOT / "bin" / "proxy")],
         cwd=ROOT,
-        env=_clean_env(PROXY_RUNTIME_DIR=str(tmp_path)),
+        env=clean_env(PROXY_RUNTIME_DIR=str(tmp_path)),
         capture_output=True,
         text=True,
         timeout=30,
@@ -162,7 +154,7 @@ def health_server():
 
 def test_healthcheck_passes_when_health_answers_200(health_server):
     port, seen = health_server
-    env = _clean_env(DJANGO_ALLOWED_HOSTS="crm.example.org", WEB_PORT=str(port))
+    env = clean_env(DJANGO_ALLOWED_HOSTS="crm.example.org", WEB_PORT=str(port))
     result = subprocess.run([str(ROOT / "bin" / "healthcheck")], env=env, timeout=30)
     assert result.returncode == 0
     assert seen == {"host": "crm.example.org", "path": "/health/"}
