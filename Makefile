@@ -108,7 +108,7 @@ bench-small: install  ## Quick bench smoke run: 1,000 clients / 10,000 orders ag
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var
 
-# --- The production stack (issue 7) -------------------------------------------------------
+# --- The production stack ------------------------------------------------------------------
 stack: install  ## The production stack without Docker (needs DATABASE_URL, REDIS_URL; nginx on :8080)
 	bin/stack
 

@@ -130,10 +130,11 @@ class DjangoFilterBackend(BaseDjangoFilterBackend):
     """django-filter's backend, minus the form when the request filters nothing.
 
     Building and validating the filter form (a deep copy of every field, then cleaning each)
-    was ~15% of an API list request's CPU, and a list without filter parameters is the most
-    common request. With none of the filterset's parameters in the query string every filter
-    gets an empty value, which leaves the queryset as it is, so skipping the form changes
-    nothing; a filterset with a required filter still goes through the form (and its 400).
+    was a good part of an API list request's CPU (docs/performance.md#api-json), and a list
+    without filter parameters is the most common request. With none of the filterset's
+    parameters in the query string every filter gets an empty value, which leaves the queryset
+    as it is, so skipping the form changes nothing; a filterset with a required filter still
+    goes through the form (and its 400).
     """
 
     def filter_queryset(self, request, queryset, view):

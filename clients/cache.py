@@ -67,7 +67,7 @@ def _key(version: int, q: str, *parts) -> str:
 class CachedCountPaginator(AnchoredPaginator):
     """A paginator whose COUNT(*) is read from the cache and stored there, under `count_key`
     (None: not cached). At 100k clients COUNT(*) is the page's most expensive query
-    (~1.3 ms, 700–800/s on PostgreSQL) and it depends only on the version and the search.
+    (docs/performance.md#versioned-cache) and it depends only on the version and the search.
     Deep pages seek from cached anchors (core.pagination) when given an `anchor_key`."""
 
     def __init__(self, *args, count_key: str | None, **kwargs):

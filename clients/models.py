@@ -38,7 +38,7 @@ class ClientQuerySet(models.QuerySet):
         """Annotate `orders_count` and `orders_total` (0 and 0.00 for a client with no orders).
 
         Apply it to a page of clients, not to the whole table: the GROUP BY then touches only
-        that page's orders (see clients.selectors.client_page).
+        that page's orders (clients.selectors.with_totals_for_page).
         """
         return self.annotate(
             orders_count=Count("orders"),
@@ -117,8 +117,8 @@ class Order(models.Model):
         indexes = [
             # A client's orders, carrying what the totals need (COUNT(id), SUM(amount)): on
             # PostgreSQL the list's and the export's GROUP BY read this index alone, never the
-            # table. At 1M orders the export's aggregate fell from ~1.75 s to ~0.4 s. Other
-            # databases build it without INCLUDE.
+            # table (docs/performance.md#covering-index). Other databases build it without
+            # INCLUDE.
             models.Index(fields=["client"], include=["amount", "id"], name="order_client_totals"),
         ]
         constraints = [

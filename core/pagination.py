@@ -1,9 +1,9 @@
 """A page-number paginator whose deep pages seek instead of walking an OFFSET.
 
-`LIMIT 10 OFFSET 50000` makes PostgreSQL read and discard 50,000 index entries: page 5,000 of
-100,000 clients cost ~5 ms of database time, page 1 a few microseconds. Keyset pagination
-("the rows after this one") avoids the walk but gives up page numbers, which the list's URLs
-and links keep (`?page=N`).
+`LIMIT 10 OFFSET 50000` makes PostgreSQL read and discard 50,000 index entries: the middle page
+of 100,000 clients costs far more database time than page 1 (docs/performance.md#deep-pages).
+Keyset pagination ("the rows after this one") avoids the walk but gives up page numbers, which
+the list's URLs and links keep (`?page=N`).
 
 So `AnchoredPaginator` keeps page numbers and remembers, in the cache, an *anchor* every
 `ANCHOR_STRIDE` rows: the ordering values of the row at position `k * ANCHOR_STRIDE`. A page
@@ -22,7 +22,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 
-# A page walks at most this many index entries past its anchor (~0.1 ms); at 100,000 rows the
+# A page walks at most this many index entries past its anchor; at 100,000 rows the
 # list has 100 anchors.
 ANCHOR_STRIDE = 1000
 ANCHOR_TIMEOUT = 3600  # seconds; the key's version makes them exact, this only bounds memory

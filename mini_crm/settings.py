@@ -92,8 +92,8 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# Persistent connections with health checks: a new PostgreSQL connection costs ~10 ms, and a
-# database restart heals without restarting the app.
+# Persistent connections with health checks: a new PostgreSQL connection is costly
+# (docs/performance.md#persistent-database-connections), and a restart heals by itself.
 DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:
     VAR_DIR.mkdir(exist_ok=True)  # the embedded default: SQLite in the git-ignored var/

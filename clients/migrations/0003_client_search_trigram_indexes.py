@@ -1,4 +1,4 @@
-"""Trigram indexes for the client search on PostgreSQL (bench/README.md, "Search").
+"""Trigram indexes for the client search on PostgreSQL (docs/performance.md#search-indexes).
 
 `Client.objects.search(q)` is `UPPER(name) LIKE UPPER('%q%') OR UPPER(email) LIKE ...`: no
 B-tree can serve a leading wildcard, so at 100,000 clients the list's COUNT(*) for a search read
