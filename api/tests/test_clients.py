@@ -11,11 +11,6 @@ from clients.tests.factories import ClientFactory, OrderFactory, image_bytes, up
 pytestmark = pytest.mark.django_db
 
 
-# api/tests/test_page_cache.py imports it from here: the name stays until that file imports
-# image_bytes from the factories instead.
-tiny_png = image_bytes
-
-
 def test_client_fields_with_totals(api):
     ada = ClientFactory(name="Ada", email="ada@mail.test", phone="+49 1")
     OrderFactory(client=ada, amount=Decimal("10.50"))

@@ -17,9 +17,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from api.serializers import ClientSerializer
-from api.tests.test_clients import tiny_png
 from clients.models import Client
-from clients.tests.factories import ClientFactory, OrderFactory
+from clients.tests.factories import ClientFactory, OrderFactory, image_bytes
 from core.testing import DEAD_REDIS
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +70,7 @@ def test_pages_orderings_and_filters_each_have_their_own_entry(api):
 
 
 def test_a_cached_page_builds_avatar_urls_for_each_request(api):
-    ClientFactory(avatar=SimpleUploadedFile("a.png", tiny_png()))
+    ClientFactory(avatar=SimpleUploadedFile("a.png", image_bytes()))
     first = api.get(URL).json()["results"][0]["avatar"]
     assert first.startswith("http://testserver/media/avatars/")
     with CaptureQueriesContext(connection) as ctx:

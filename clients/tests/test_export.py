@@ -20,7 +20,7 @@ from django.utils import timezone
 from clients import selectors, views
 from clients.models import Client
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
-from conftest import REQUIRE_SERVICES
+from core.testing import REQUIRE_SERVICES
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from django.db.models import Sum
 from clients import events
 from clients.models import Client, Order
 from clients.services import MergeError, client_merge
-from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
-from clients.tests.test_avatar import image_bytes, upload
+from clients.tests.factories import ClientFactory, OrderFactory, UserFactory, image_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

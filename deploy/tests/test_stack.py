@@ -1,4 +1,4 @@
-"""The production stack without Docker, end to end (issue 7).
+"""The production stack without Docker, end to end.
 
 `bin/stack` (what `make stack` runs) starts the Procfile's processes under honcho, with the
 production settings, against a database of its own on the local PostgreSQL and the suite's Redis
