@@ -25,9 +25,10 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project --python /usr/local/bin/python
 # The code as .dockerignore trims it: no tests, bench, docs or development files.
 COPY . .
-# collectstatic imports the settings, which insist on a secret key with DEBUG off: a dummy one,
-# set for this command only (not ENV), so it is in no layer's environment of the final image.
-RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
+# collectstatic imports the settings, which insist on a secret key of 50+ characters with DEBUG
+# off: a dummy one, set for this command only (not ENV), so it is in no layer's environment of
+# the final image.
+RUN DJANGO_SECRET_KEY=collectstatic-only-this-build-step-signs-nothing-not-a-secret \
     DJANGO_ALLOWED_HOSTS=build.invalid \
     STATIC_ROOT=/app/staticfiles \
     /app/.venv/bin/python manage.py collectstatic --noinput -v 0 \

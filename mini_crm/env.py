@@ -1,6 +1,7 @@
 """Reading configuration from the environment: small typed helpers, no magic."""
 
 import os
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,3 +45,25 @@ def env_required(name: str, *, reason: str) -> str:
     if not value:
         raise ImproperlyConfigured(f"{name} must be set {reason}.")
     return value
+
+
+SECRET_KEY_MIN_LENGTH = 50  # what `manage.py check --deploy` (security.W009) asks for
+PLACEHOLDER_PREFIX = "change-me"  # how .env.example's placeholders begin
+
+
+def refuse_placeholder_secrets(*, secret_key: str, urls: dict[str, str]) -> None:
+    """Production's last guard against a copied .env.example: a short or placeholder secret
+    key, or a URL whose password is a placeholder, is an error at start."""
+    if secret_key.startswith(PLACEHOLDER_PREFIX) or len(secret_key) < SECRET_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY must be a random string of at least {SECRET_KEY_MIN_LENGTH} "
+            "characters, not the .env.example placeholder: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    for name, url in urls.items():
+        password = unquote(urlsplit(url).password or "")
+        if password.startswith(PLACEHOLDER_PREFIX):
+            raise ImproperlyConfigured(
+                f"{name} carries the .env.example placeholder password ({PLACEHOLDER_PREFIX}…): "
+                "set a real one."
+            )

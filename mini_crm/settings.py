@@ -2,7 +2,8 @@
 Mini CRM settings, read from the environment (see README "Configuration" and .env.example).
 
 With DJANGO_DEBUG off (the default) the app refuses to start without DJANGO_SECRET_KEY and
-DJANGO_ALLOWED_HOSTS: production never runs on a guessable default. With DJANGO_DEBUG=1 a
+DJANGO_ALLOWED_HOSTS, with a short or placeholder key, or with a `change-me` password in
+DATABASE_URL or REDIS_URL: production never runs on a guessable default. With DJANGO_DEBUG=1 a
 newcomer gets the embedded stack: SQLite in var/, a local-memory cache, an in-memory channel
 layer and eager Celery tasks. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
@@ -14,7 +15,14 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from mini_crm.env import env_bool, env_int, env_list, env_required, env_str
+from mini_crm.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+    refuse_placeholder_secrets,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: the embedded database, media and collected static
@@ -29,6 +37,11 @@ else:
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
         env_required("DJANGO_ALLOWED_HOSTS", reason="when DJANGO_DEBUG is off (comma-separated)")
+    # A copied .env.example must not reach production: its placeholders are public.
+    refuse_placeholder_secrets(
+        secret_key=SECRET_KEY,
+        urls={"DATABASE_URL": env_str("DATABASE_URL"), "REDIS_URL": env_str("REDIS_URL")},
+    )
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.tests.support import PRODUCTION_ENV, manage
+from core.tests.support import PRODUCTION_ENV, ROOT, manage
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
@@ -63,3 +63,60 @@ def test_sessions_are_cached_only_in_a_cache_every_process_shares(redis_url, eng
         env_overrides={"DJANGO_DEBUG": "1", "REDIS_URL": redis_url},
     )
     assert result.stdout.strip().splitlines()[-1] == engine, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # .env.example's placeholder, copied as is.
+        ({"DJANGO_SECRET_KEY": "change-me-to-a-long-random-string"}, "DJANGO_SECRET_KEY must be"),
+        ({"DJANGO_SECRET_KEY": "change-me" + "x" * 60}, "DJANGO_SECRET_KEY must be"),
+        ({"DJANGO_SECRET_KEY": "k" * 49}, "at least 50 characters"),
+        (
+            {"DATABASE_URL": "postgres://crm:change-me-too@127.0.0.1:5432/crm"},
+            "DATABASE_URL carries the .env.example placeholder password",
+        ),
+        (
+            {"REDIS_URL": "redis://default:change-me-as-well@127.0.0.1:6379/0"},
+            "REDIS_URL carries the .env.example placeholder password",
+        ),
+    ],
+    ids=["placeholder-key", "change-me-key", "short-key", "database-password", "redis-password"],
+)
+def test_production_refuses_placeholder_secrets(overrides, message):
+    result = manage("check", env_overrides={**PRODUCTION_ENV, **overrides})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_development_accepts_the_placeholders():
+    env = {
+        "DJANGO_DEBUG": "1",
+        "DJANGO_SECRET_KEY": "change-me-to-a-long-random-string",
+        "DATABASE_URL": "postgres://crm:change-me-too@127.0.0.1:5432/crm",
+    }
+    result = manage("shell", "-c", "print('started')", env_overrides=env)
+    assert result.stdout.strip().splitlines()[-1] == "started", result.stderr
+
+
+def test_a_fifty_character_key_and_real_passwords_start():
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SECRET_KEY": "k" * 50,
+        "DATABASE_URL": "postgres://crm:s3cret@127.0.0.1:5432/crm",
+        "REDIS_URL": "redis://default:s3cret@127.0.0.1:6379/0",
+    }
+    result = manage("check", env_overrides=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_env_example_placeholders_are_what_production_refuses():
+    example = (ROOT / ".env.example").read_text()
+    assert "DJANGO_SECRET_KEY=change-me" in example
+    assert "POSTGRES_PASSWORD=change-me" in example
+    assert "REDIS_PASSWORD=change-me" in example
+
+
+def test_the_test_settings_key_is_long_enough(settings):
+    assert len(settings.SECRET_KEY) >= 50

@@ -109,6 +109,15 @@ def test_backing_services_have_healthchecks(services):
     assert services["redis"]["image"].startswith("redis:")
 
 
+def test_redis_needs_the_password_the_django_services_carry(services):
+    # The cache is unpickled from Redis: an open Redis would run whatever a writer puts there.
+    password = "${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}"
+    command = services["redis"]["command"]
+    assert command[command.index("--requirepass") + 1] == password
+    assert services["redis"]["environment"]["REDISCLI_AUTH"] == password  # the healthcheck's
+    assert services["web"]["environment"]["REDIS_URL"] == f"redis://default:{password}@redis:6379/0"
+
+
 def test_long_running_processes_have_healthchecks_except_beat(services):
     for name in ("web", "ws"):
         test = services[name]["healthcheck"]["test"]
