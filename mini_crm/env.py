@@ -1,6 +1,7 @@
 """Reading configuration from the environment: small typed helpers, no magic."""
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -67,3 +68,22 @@ def refuse_placeholder_secrets(*, secret_key: str, urls: dict[str, str]) -> None
                 f"{name} carries the .env.example placeholder password ({PLACEHOLDER_PREFIX}…): "
                 "set a real one."
             )
+
+
+def env_proxies(name: str, *, alias: str = "") -> int | tuple[IPv4Network | IPv6Network, ...]:
+    """Who may tell us a client's address: a count of proxies in front ("1"), or their
+    addresses as comma-separated CIDRs or IPs ("10.0.0.0/8,127.0.0.1"). 0 or empty: nobody.
+    `alias` is an older name read when `name` is not set."""
+    raw = os.environ.get(name)
+    if raw is None and alias:
+        name, raw = alias, os.environ.get(alias)
+    raw = (raw or "").strip()
+    if raw.isdigit():
+        return int(raw)
+    try:
+        return tuple(ip_network(item, strict=False) for item in env_list(name))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is neither a count of proxies (1) nor their CIDRs or IPs "
+            "(10.0.0.0/8,127.0.0.1)."
+        ) from None

@@ -19,6 +19,7 @@ from mini_crm.env import (
     env_bool,
     env_int,
     env_list,
+    env_proxies,
     env_required,
     env_str,
     refuse_placeholder_secrets,
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it reads the client's address from REMOTE_ADDR (see "Auth").
+    "core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,7 +181,11 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# The client address behind our proxies: core.middleware.TrustedProxyMiddleware puts it into
+# REMOTE_ADDR, which django-axes (without python-ipware) and the DRF throttles read. A count of
+# proxies or their CIDRs; none by default, so a forged X-Forwarded-For changes nothing.
+# AXES_PROXY_COUNT is its older name, still read when DJANGO_TRUSTED_PROXIES is not set.
+TRUSTED_PROXIES = env_proxies("DJANGO_TRUSTED_PROXIES", alias="AXES_PROXY_COUNT")
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -358,9 +365,10 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
     },
-    # The client address for anonymous throttling: REMOTE_ADDR, or the address this many
-    # proxies back in X-Forwarded-For (never the whole, client-forgeable header).
-    "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
+    # The client address for anonymous throttling: REMOTE_ADDR, which TrustedProxyMiddleware
+    # has already set from a trusted proxy's X-Forwarded-For (None would read the whole,
+    # client-forgeable header).
+    "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
