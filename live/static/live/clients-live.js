@@ -7,7 +7,11 @@
  *   - shows a notice "New order “<title>” for <client name>" in the aria-live region;
  *   - updates that client's count and total cells when its row is on this page.
  * It reconnects with capped exponential backoff, and stops once the server says the session
- * logged out (close code 4001). The page may come from a cache: everything here is static.
+ * logged out (close code 4001) or no longer allows live updates (4003: the session expired,
+ * its password changed, the user was deactivated or lost their role), where a new handshake
+ * would only be refused. It then shows the page's data-live-stopped-text, if the page gives
+ * one, until dismissed (a new message lives in the template, where it can be translated).
+ * The page may come from a cache: everything here is static.
  */
 (function () {
   "use strict";
@@ -15,7 +19,8 @@
   var region = document.getElementById("live-notices");
   if (!region || !("WebSocket" in window)) return;
 
-  var CLOSE_LOGGED_OUT = 4001;
+  // live/consumers.py: CLOSE_LOGGED_OUT, CLOSE_NOT_ALLOWED.
+  var STOP_CODES = [4001, 4003];
   var BACKOFF_FIRST_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
   var NOTICE_MS = 10000;
@@ -42,7 +47,8 @@
     return match[1] + whole + "." + cents;
   }
 
-  function showNotice(text) {
+  // A notice vanishes after NOTICE_MS, unless `persistent` (it then stays until dismissed).
+  function showNotice(text, persistent) {
     var notice = document.createElement("div");
     notice.className = "live-notice";
     notice.setAttribute("role", "status");
@@ -60,7 +66,7 @@
     while (region.querySelectorAll(".live-notice").length > MAX_NOTICES) {
       region.querySelector(".live-notice").remove();
     }
-    window.setTimeout(function () { notice.remove(); }, NOTICE_MS);
+    if (!persistent) window.setTimeout(function () { notice.remove(); }, NOTICE_MS);
   }
 
   function updateRow(client) {
@@ -96,9 +102,10 @@
     });
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function (event) {
-      if (event.code === CLOSE_LOGGED_OUT) {
+      if (STOP_CODES.indexOf(event.code) !== -1) {
         stopped = true;
         setState("stopped");
+        if (region.dataset.liveStoppedText) showNotice(region.dataset.liveStoppedText, true);
         return;
       }
       if (stopped) return;
