@@ -10,17 +10,23 @@ from django.conf import settings
 from websockets.sync.client import connect as ws_connect
 
 from clients.models import Order
+from clients.permissions import VIEWERS
 from clients.tests.factories import ClientFactory, UserFactory
 from live.tests.support import AdminOrderForm, session_cookie_for
 
 # Committed rows: the server processes read the test database through their own connections.
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the roles (the migration's groups) are back before each test, though
+# a transactional test empties every table after it.
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_order_saved_through_server_a_reaches_a_socket_on_server_b(asgi_servers):
     server_a, server_b = asgi_servers
     client = ClientFactory(name="Cross Process Ltd")
-    watcher = session_cookie_for(UserFactory(username="watcher"))
+    watcher = session_cookie_for(UserFactory(username="watcher", roles=[VIEWERS]))
     clerk = session_cookie_for(UserFactory(username="clerk", is_staff=True, is_superuser=True))
 
     form = AdminOrderForm(server_a, session=clerk).open()

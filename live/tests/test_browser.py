@@ -13,13 +13,16 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from clients.models import Order
+from clients.permissions import VIEWERS
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from core.testing import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES
 
+# serialized_rollback: the roles (the migration's groups) are back before each test, though
+# a transactional test empties every table after it.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.services,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 PASSWORD = "secret-pass-123"  # UserFactory's
@@ -83,7 +86,10 @@ def test_two_browsers_show_the_new_order_and_its_clients_new_totals(asgi_servers
     server_a, server_b = asgi_servers
     acme = ClientFactory(name="Acme GmbH")
     OrderFactory(client=acme, amount=Decimal("1000.00"))
-    watchers = [UserFactory(username="alice"), UserFactory(username="bob")]
+    watchers = [
+        UserFactory(username="alice", roles=[VIEWERS]),
+        UserFactory(username="bob", roles=[VIEWERS]),
+    ]
     expect = sync_api.expect
 
     with sync_api.sync_playwright() as playwright:
@@ -127,7 +133,7 @@ def test_two_browsers_show_the_new_order_and_its_clients_new_totals(asgi_servers
 
 def test_logging_out_stops_the_live_updates_of_that_sessions_other_tabs(asgi_servers):
     server_a, _ = asgi_servers
-    user = UserFactory(username="carol")
+    user = UserFactory(username="carol", roles=[VIEWERS])
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -148,7 +154,7 @@ def test_logging_out_stops_the_live_updates_of_that_sessions_other_tabs(asgi_ser
 
 def test_a_dropped_socket_is_reconnected_with_growing_delays(asgi_servers):
     server_a, _ = asgi_servers
-    user = UserFactory(username="dave")
+    user = UserFactory(username="dave", roles=[VIEWERS])
     attempts: list[float] = []
 
     def drop_the_first_three(ws) -> None:
@@ -184,3 +190,44 @@ def test_a_dropped_socket_is_reconnected_with_growing_delays(asgi_servers):
     for gap, nominal in zip(gaps, (1, 2, 4), strict=True):
         assert nominal / 2 - 0.05 <= gap <= nominal + 1
     assert gaps[2] > gaps[0]
+
+
+def test_a_session_that_ends_stops_the_live_updates_and_says_so(asgi_servers):
+    # The server's re-check runs every 30 s (test_consumer.py covers it): here the test plays
+    # its close (4003) between the page and server A, and checks what the script makes of it.
+    server_a, _ = asgi_servers
+    user = UserFactory(username="erin", roles=[VIEWERS])
+    routes: list = []
+
+    def pass_through(ws) -> None:
+        routes.append(ws)
+        ws.connect_to_server()
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=server_a.url)
+            context.route_web_socket("**/ws/clients/", pass_through)
+            page = context.new_page()
+            page.goto("/accounts/login/?next=/clients/")
+            page.fill("input[name=username]", user.username)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("main form button[type=submit]")
+            page.wait_for_url("**/clients/")
+            region = page.locator("#live-notices")
+            sync_api.expect(region).to_have_attribute("data-live-state", "open", timeout=5000)
+            # The message the page gives the script (the template's, when it has one).
+            page.evaluate(
+                "document.getElementById('live-notices').dataset.liveStoppedText ="
+                " 'Live updates stopped: sign in again.'"
+            )
+
+            routes[0].close(code=4003, reason="test: session ended")
+            sync_api.expect(region).to_have_attribute("data-live-state", "stopped", timeout=2000)
+            notice = page.locator("#live-notices .live-notice span")
+            sync_api.expect(notice).to_have_text("Live updates stopped: sign in again.")
+            page.wait_for_timeout(1500)  # past the first reconnect delay (0.5 to 1 s)
+            assert len(routes) == 1  # no reconnect
+            sync_api.expect(notice).to_have_count(1)
+        finally:
+            browser.close()
