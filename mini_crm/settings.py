@@ -337,16 +337,18 @@ REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
 VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
 
 # --- REST API (api/): DRF + drf-spectacular -------------------------------------------------
-# Reads are public by default (the spec's choice); API_READ_REQUIRES_LOGIN=1 limits them to
-# logged-in users. Writes are for staff only either way (api.permissions.IsStaffOrReadOnly).
-API_READ_REQUIRES_LOGIN = env_bool("API_READ_REQUIRES_LOGIN", default=False)
+# Clients are personal data: reading needs a login with the view permission, writing staff
+# status and the model permission (api.permissions.ModelPermissions). API_PUBLIC_READ=1 opts
+# into anonymous reads. It replaced API_READ_REQUIRES_LOGIN, which is no longer read: a
+# deployment that still sets it gets login-only reads, the default (and a warning, api.checks).
+API_PUBLIC_READ = env_bool("API_PUBLIC_READ", default=False)
 REST_FRAMEWORK = {
     # Token first: an anonymous write then gets 401 with `WWW-Authenticate: Token`, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsStaffOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ModelPermissions"],
     # JSON only: the interactive docs are Swagger UI at /api/docs/ (the browsable API's
     # templates do not fit the site's strict CSP, and it costs time on every list).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -375,8 +377,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mini CRM API",
     "DESCRIPTION": (
-        "Clients and their orders. Reads are public unless API_READ_REQUIRES_LOGIN is set; "
-        "writes need a staff user (session or `Authorization: Token <key>`)."
+        "Clients and their orders. Reads need a user with the model's view permission (or "
+        "API_PUBLIC_READ=1); writes a staff user with the model's add, change or delete "
+        "permission, and the merge `clients.merge_client`. Authenticate with the browser "
+        "session or `Authorization: Token <key>` (your token: /accounts/token/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -386,6 +390,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's error answers (400/401/403/404/415/429) and, with API_PUBLIC_READ,
+    # anonymous reads in its security (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.declare_errors_and_public_reads",
+    ],
 }
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------

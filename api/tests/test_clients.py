@@ -11,11 +11,11 @@ from clients.tests.factories import ClientFactory, OrderFactory, image_bytes, up
 pytestmark = pytest.mark.django_db
 
 
-def test_client_fields_with_totals(api):
+def test_client_fields_with_totals(reader_api):
     ada = ClientFactory(name="Ada", email="ada@mail.test", phone="+49 1")
     OrderFactory(client=ada, amount=Decimal("10.50"))
     OrderFactory(client=ada, amount=Decimal("2.25"), status=Order.Status.DONE)
-    data = api.get(f"/api/clients/{ada.pk}/").json()
+    data = reader_api.get(f"/api/clients/{ada.pk}/").json()
     assert set(data) == {
         "id",
         "name",
@@ -35,19 +35,19 @@ def test_client_fields_with_totals(api):
     assert data["orders_total"] == "12.75"
 
 
-def test_list_totals_are_zero_for_a_client_without_orders_and_never_double_counted(api):
+def test_list_totals_are_zero_for_a_client_without_orders_and_never_double_counted(reader_api):
     ada, bob = ClientFactory(name="Ada"), ClientFactory(name="Bob")
     for _ in range(3):
         OrderFactory(client=ada, amount=Decimal("1.10"))
-    rows = {row["name"]: row for row in api.get("/api/clients/").json()["results"]}
+    rows = {row["name"]: row for row in reader_api.get("/api/clients/").json()["results"]}
     assert (rows["Ada"]["orders_count"], rows["Ada"]["orders_total"]) == (3, "3.30")
     assert (rows["Bob"]["orders_count"], rows["Bob"]["orders_total"]) == (0, "0.00")
     assert bob.pk == rows["Bob"]["id"]
 
 
-def test_avatar_is_an_absolute_url(api):
+def test_avatar_is_an_absolute_url(reader_api):
     ada = ClientFactory(avatar=upload(image_bytes(), "a.png"))
-    url = api.get(f"/api/clients/{ada.pk}/").json()["avatar"]
+    url = reader_api.get(f"/api/clients/{ada.pk}/").json()["avatar"]
     assert url.startswith("http://testserver/media/avatars/")
     assert url.endswith(".png")
 
@@ -155,40 +155,42 @@ def test_delete_removes_the_client_and_its_orders(staff_api):
     assert not Order.objects.exists()
 
 
-def test_unknown_client_is_a_json_404(api):
-    response = api.get("/api/clients/999999/")
+def test_unknown_client_is_a_json_404(reader_api):
+    response = reader_api.get("/api/clients/999999/")
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/json"
     assert "detail" in response.json()
 
 
 @pytest.mark.parametrize("rows", [2, 50])
-def test_list_runs_a_constant_number_of_queries(api, rows):
+def test_list_runs_a_constant_number_of_queries(reader_api, rows):
     for _ in range(rows):
         OrderFactory(client=ClientFactory())
     with CaptureQueriesContext(connection) as ctx:
-        response = api.get("/api/clients/?page_size=100")
+        response = reader_api.get("/api/clients/?page_size=100")
     assert response.status_code == 200
     assert len(response.json()["results"]) == rows
-    # 1. COUNT(*) of clients (the paginator)
-    # 2. the page: its clients' ids as a subquery, with COUNT/SUM of their orders
-    assert len(ctx.captured_queries) == 2, [q["sql"] for q in ctx.captured_queries]
+    # 1. the token with its user, 2. the user's permissions, 3. its groups' permissions
+    # 4. COUNT(*) of clients (the paginator)
+    # 5. the page: its clients' ids as a subquery, with COUNT/SUM of their orders
+    assert len(ctx.captured_queries) == 5, [q["sql"] for q in ctx.captured_queries]
 
 
 @pytest.mark.services  # SQLite sums decimals as floats: 15 digits are beyond it
-def test_a_total_wider_than_any_single_amount_is_shown_exactly(api):
+def test_a_total_wider_than_any_single_amount_is_shown_exactly(reader_api):
     ada = ClientFactory()
     big = Decimal("9999999999.99")  # the largest amount an order can hold
     Order.objects.bulk_create([Order(client=ada, title="Big", amount=big) for _ in range(1001)])
     expected = str(big * 1001)
-    assert api.get(f"/api/clients/{ada.pk}/").json()["orders_total"] == expected
-    assert api.get("/api/clients/").json()["results"][0]["orders_total"] == expected
+    assert reader_api.get(f"/api/clients/{ada.pk}/").json()["orders_total"] == expected
+    assert reader_api.get("/api/clients/").json()["results"][0]["orders_total"] == expected
 
 
-def test_detail_is_one_query(api):
+def test_detail_is_one_query(reader_api):
     ada = ClientFactory()
     OrderFactory.create_batch(3, client=ada)
     with CaptureQueriesContext(connection) as ctx:
-        assert api.get(f"/api/clients/{ada.pk}/").json()["orders_count"] == 3
-    # 1. the client by id with COUNT/SUM of its orders
-    assert len(ctx.captured_queries) == 1
+        assert reader_api.get(f"/api/clients/{ada.pk}/").json()["orders_count"] == 3
+    # 1. the token with its user, 2. the user's permissions, 3. its groups' permissions
+    # 4. the client by id with COUNT/SUM of its orders
+    assert len(ctx.captured_queries) == 4

@@ -17,10 +17,10 @@ def stride_of_four(monkeypatch):
     monkeypatch.setattr(pagination, "ANCHOR_STRIDE", 4)
 
 
-def ids(api, url) -> list[int]:
+def ids(reader_api, url) -> list[int]:
     found, page = [], 1
     while True:
-        response = api.get(f"{url}{'&' if '?' in url else '?'}page={page}&page_size=3")
+        response = reader_api.get(f"{url}{'&' if '?' in url else '?'}page={page}&page_size=3")
         assert response.status_code == 200
         found += [row["id"] for row in response.data["results"]]
         if not response.data["next"]:
@@ -39,22 +39,22 @@ def ids(api, url) -> list[int]:
         ("/api/orders/?status=DONE", lambda: Order.objects.filter(status="DONE")),
     ],
 )
-def test_every_page_lists_what_the_database_orders(api, url, expected):
+def test_every_page_lists_what_the_database_orders(reader_api, url, expected):
     for i in range(14):
         OrderFactory(status="DONE" if i % 2 else "NEW", client=ClientFactory(name=f"C{i % 5}"))
-    listed = ids(api, url)
+    listed = ids(reader_api, url)
     assert listed == [row.pk for row in expected()]
-    assert ids(api, url) == listed  # again, from the cached anchors
+    assert ids(reader_api, url) == listed  # again, from the cached anchors
 
 
 def test_an_order_change_retires_the_anchors_of_a_filtered_client_list(
-    api, django_capture_on_commit_callbacks
+    reader_api, django_capture_on_commit_callbacks
 ):
     orders = [OrderFactory(status="NEW") for _ in range(14)]
-    before = ids(api, "/api/clients/?active=true")
+    before = ids(reader_api, "/api/clients/?active=true")
     with django_capture_on_commit_callbacks(execute=True):
         for order in orders[-3:]:  # the newest clients' orders are done: no longer active
             order.status = "DONE"
             order.save()
-    after = ids(api, "/api/clients/?active=true")
+    after = ids(reader_api, "/api/clients/?active=true")
     assert after == before[3:]

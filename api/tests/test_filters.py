@@ -46,24 +46,24 @@ def people(db):
         ("vip=", ["Ada Lovelace", "Alan Turing", "Grace Hopper"]),
     ],
 )
-def test_client_filters(api, people, query, expected):
-    assert sorted(names(api.get(f"/api/clients/?{query}"))) == expected
+def test_client_filters(reader_api, people, query, expected):
+    assert sorted(names(reader_api.get(f"/api/clients/?{query}"))) == expected
 
 
-def test_active_lists_a_client_with_several_open_orders_once(api):
+def test_active_lists_a_client_with_several_open_orders_once(reader_api):
     ada = ClientFactory(name="Ada")
     OrderFactory.create_batch(3, client=ada)
-    response = api.get("/api/clients/?active=true")
+    response = reader_api.get("/api/clients/?active=true")
     assert names(response) == ["Ada"]
     assert response.json()["count"] == 1
 
 
-def test_order_filters(api, people):
+def test_order_filters(reader_api, people):
     ada, _, _ = people
-    assert len(api.get("/api/orders/?status=DONE").json()["results"]) == 2
-    rows = api.get(f"/api/orders/?client={ada.pk}&status=NEW").json()["results"]
+    assert len(reader_api.get("/api/orders/?status=DONE").json()["results"]) == 2
+    rows = reader_api.get(f"/api/orders/?client={ada.pk}&status=NEW").json()["results"]
     assert [(r["client"], r["status"]) for r in rows] == [(ada.pk, "NEW")]
-    assert api.get("/api/orders/?client=999999").json()["count"] == 0
+    assert reader_api.get("/api/orders/?client=999999").json()["count"] == 0
 
 
 @pytest.mark.parametrize(
@@ -76,47 +76,49 @@ def test_order_filters(api, people):
         ("ordering=created_at", ["Ada Lovelace", "Grace Hopper", "Alan Turing"]),
     ],
 )
-def test_client_ordering(api, people, query, expected):
-    assert names(api.get(f"/api/clients/?{query}")) == expected
+def test_client_ordering(reader_api, people, query, expected):
+    assert names(reader_api.get(f"/api/clients/?{query}")) == expected
 
 
-def test_client_ordering_ties_are_broken_by_id_so_pages_do_not_overlap(api):
+def test_client_ordering_ties_are_broken_by_id_so_pages_do_not_overlap(reader_api):
     for _ in range(5):
         ClientFactory(name="Same")
     seen = [
         row["id"]
         for page in (1, 2, 3)
-        for row in api.get(f"/api/clients/?ordering=name&page_size=2&page={page}").json()["results"]
+        for row in reader_api.get(f"/api/clients/?ordering=name&page_size=2&page={page}").json()[
+            "results"
+        ]
     ]
     assert len(seen) == 5
     assert len(set(seen)) == 5
 
 
-def test_order_ordering(api):
+def test_order_ordering(reader_api):
     for amount in ("5.00", "50.00", "0.50"):
         OrderFactory(title=amount, amount=Decimal(amount))
-    assert titles(api.get("/api/orders/?ordering=amount")) == ["0.50", "5.00", "50.00"]
-    assert titles(api.get("/api/orders/?ordering=-amount")) == ["50.00", "5.00", "0.50"]
-    assert titles(api.get("/api/orders/")) == ["0.50", "50.00", "5.00"]  # newest first
+    assert titles(reader_api.get("/api/orders/?ordering=amount")) == ["0.50", "5.00", "50.00"]
+    assert titles(reader_api.get("/api/orders/?ordering=-amount")) == ["50.00", "5.00", "0.50"]
+    assert titles(reader_api.get("/api/orders/")) == ["0.50", "50.00", "5.00"]  # newest first
 
 
-def test_pagination_envelope_and_page_size(api):
+def test_pagination_envelope_and_page_size(reader_api):
     for i in range(25):
         ClientFactory(name=f"C{i:02}")
-    page1 = api.get("/api/clients/").json()
+    page1 = reader_api.get("/api/clients/").json()
     assert set(page1) == {"count", "next", "previous", "results"}
     assert (page1["count"], len(page1["results"]), page1["previous"]) == (25, 10, None)
     assert page1["next"] == "http://testserver/api/clients/?page=2"
-    page3 = api.get("/api/clients/?page=3").json()
+    page3 = reader_api.get("/api/clients/?page=3").json()
     assert (len(page3["results"]), page3["next"]) == (5, None)
-    assert len(api.get("/api/clients/?page_size=7").json()["results"]) == 7
+    assert len(reader_api.get("/api/clients/?page_size=7").json()["results"]) == 7
 
 
-def test_page_size_is_capped_at_100(api):
+def test_page_size_is_capped_at_100(reader_api):
     ClientFactory.create_batch(105)
-    assert len(api.get("/api/clients/?page_size=1000").json()["results"]) == 100
+    assert len(reader_api.get("/api/clients/?page_size=1000").json()["results"]) == 100
     OrderFactory.create_batch(101, client=ClientFactory())
-    assert len(api.get("/api/orders/?page_size=1000").json()["results"]) == 100
+    assert len(reader_api.get("/api/orders/?page_size=1000").json()["results"]) == 100
 
 
 @pytest.mark.parametrize(
@@ -143,15 +145,15 @@ def test_page_size_is_capped_at_100(api):
         ("/api/clients/99999999999999999999999/", 404),
     ],
 )
-def test_bad_query_is_a_4xx_json_error(api, people, url, status):
-    response = api.get(url)
+def test_bad_query_is_a_4xx_json_error(reader_api, people, url, status):
+    response = reader_api.get(url)
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/json"
     assert response.json()
 
 
-def test_unknown_ordering_says_what_is_allowed(api):
-    response = api.get("/api/clients/?ordering=orders_total")
+def test_unknown_ordering_says_what_is_allowed(reader_api):
+    response = reader_api.get("/api/clients/?ordering=orders_total")
     assert response.json() == {
         "ordering": [
             "Cannot order by orders_total; choose from created_at, email, name "

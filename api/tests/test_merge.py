@@ -45,14 +45,19 @@ def test_guests_and_members_cannot_merge(request, persona, pair):
     assert Client.objects.filter(pk=source.pk).exists()
 
 
-def test_a_member_with_the_merge_permission_can(pair):
+def test_staff_with_only_the_merge_permission_can(pair):
     from rest_framework.test import APIClient
 
+    # A merge is a write: the permission alone is not enough through the API, staff status too.
     user = UserFactory(username="merger")
     user.user_permissions.add(Permission.objects.get(codename="merge_client"))
     api = APIClient()
     api.force_authenticate(user)
     target, source = pair
+    assert merge(api, target.pk, source.pk).status_code == 403
+    assert Client.objects.filter(pk=source.pk).exists()
+    user.is_staff = True
+    user.save()
     assert merge(api, target.pk, source.pk).status_code == 200
 
 

@@ -50,3 +50,73 @@ def test_docs_page_is_served_from_our_origin(api):
     assert script.status_code == 200
     assert script.headers["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in script.text
+
+
+def operations(schema):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_every_operation_declares_its_security_and_error_answers(api):
+    schema = api.get("/api/schema/?format=json").json()
+    assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
+    seen = 0
+    for path, method, operation in operations(schema):
+        seen += 1
+        where = f"{method.upper()} {path}"
+        # Token or session; no anonymous access by default.
+        assert operation["security"] == [{"tokenAuth": []}, {"cookieAuth": []}], where
+        codes = set(operation["responses"])
+        assert {"401", "403", "429"} <= codes, where
+        takes_input = "requestBody" in operation or any(
+            p["in"] == "query" for p in operation.get("parameters", [])
+        )
+        assert ("400" in codes) == takes_input, where
+        if "{id}" in path:
+            assert "404" in codes, where
+        if "requestBody" in operation:
+            assert "415" in codes, where
+        for code in ("400", "401", "403", "404", "429"):
+            if code in codes:
+                assert "application/json" in operation["responses"][code]["content"], where
+        assert "Retry-After" in operation["responses"]["429"]["headers"], where
+        assert "WWW-Authenticate" in operation["responses"]["401"]["headers"], where
+    assert seen == 13  # clients and orders: list, create, read, put, patch, delete; the merge
+
+
+def test_list_and_detail_operations_declare_404(api):
+    paths = api.get("/api/schema/?format=json").json()["paths"]
+    assert "404" in paths["/api/clients/"]["get"]["responses"]  # a page that does not exist
+    assert "404" in paths["/api/orders/{id}/"]["delete"]["responses"]
+    assert "404" in paths["/api/clients/{id}/merge/"]["post"]["responses"]
+    assert "404" not in paths["/api/clients/"]["post"]["responses"]
+
+
+def test_with_public_reads_the_schema_says_reads_need_no_credentials(api, settings):
+    settings.API_PUBLIC_READ = True
+    schema = api.get("/api/schema/?format=json").json()
+    for path, method, operation in operations(schema):
+        anonymous = {} in operation["security"]
+        assert anonymous == (method == "get"), f"{method} {path}"
+
+
+@pytest.mark.parametrize(
+    ("call", "status"),
+    [
+        (lambda api: api.get("/api/clients/?vip=maybe"), 400),
+        (lambda api: api.get("/api/clients/?page=99"), 404),
+        (lambda api: api.get("/api/orders/999999/"), 404),
+        (lambda api: api.post("/api/clients/", "x", content_type="text/plain"), 415),
+    ],
+)
+def test_declared_error_bodies_match_what_the_api_answers(staff_api, call, status):
+    response = call(staff_api)
+    assert response.status_code == status
+    body = response.json()
+    if status == 400:  # ValidationError: each field with its messages
+        assert all(
+            isinstance(v, list) and all(isinstance(m, str) for m in v) for v in body.values()
+        )
+    else:  # Error
+        assert isinstance(body["detail"], str)
