@@ -1,10 +1,18 @@
 import hashlib
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -18,6 +26,7 @@ from api.serializers import (
     ClientSerializer,
     OrderSerializer,
 )
+from api.services import token_create, token_revoke
 from clients.cache import cached
 from clients.models import ZERO, Client, Order
 from clients.services import MergeError, client_merge
@@ -125,3 +134,26 @@ class SwaggerView(SpectacularSwaggerSplitView):
     view) and the page's few inline styles moved to a static stylesheet."""
 
     template_name = "api/swagger_ui.html"
+
+
+# --- The account page: a user's own API token ---------------------------------------------------
+@login_required
+@never_cache  # the page may show a key: no cache keeps it
+@require_http_methods(["GET", "POST"])
+def account_token(request: HttpRequest) -> HttpResponse:
+    """GET shows whether the user has a token (masked); POST makes a new one, replacing it, and
+    shows its key this once: the answer to the POST itself, never stored in the session or a
+    message, so a reload or the back button does not show it again."""
+    new_key = None
+    if request.method == "POST":
+        new_key = token_create(user=request.user).key
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "api/account_token.html", {"token": token, "new_key": new_key})
+
+
+@login_required
+@require_POST
+def account_token_revoke(request: HttpRequest) -> HttpResponse:
+    if token_revoke(user_id=request.user.pk):
+        messages.success(request, _("Your API token was revoked: it no longer works."))
+    return redirect("account-token")

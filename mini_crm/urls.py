@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api import views as api_views
 from core import views as core_views
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/token/", api_views.account_token, name="account-token"),
+    path("accounts/token/revoke/", api_views.account_token_revoke, name="account-token-revoke"),
     path("media/<path:path>", core_views.protected_media, name="media"),
     path("clients/", include("clients.urls")),
     path("api/", include("api.urls")),
