@@ -30,6 +30,8 @@ class Browser:
 
     port: int
     https: bool = True
+    # The address the connection comes from (any of 127.0.0.0/8 on Linux): a second client.
+    source: str = ""
     cookies: dict[str, str] = field(default_factory=dict)
     cookie_attributes: dict[str, dict] = field(default_factory=dict)
 
@@ -46,7 +48,8 @@ class Browser:
         if method != "GET":
             all_headers.setdefault("Origin", self.origin)
             all_headers.setdefault("Referer", self.origin + path)
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        source = (self.source, 0) if self.source else None
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20, source_address=source)
         try:
             conn.request(method, path, body=body, headers=all_headers)
             raw = conn.getresponse()

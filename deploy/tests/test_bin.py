@@ -55,8 +55,10 @@ def nginx():
     return str(path)
 
 
-def test_the_proxy_config_renders_and_nginx_accepts_it(nginx, tmp_path):
+@pytest.mark.parametrize("front", ["", "10.0.0.0/8,::1"])
+def test_the_proxy_config_renders_and_nginx_accepts_it(nginx, tmp_path, front):
     env = clean_env(
+        PROXY_TRUSTED_FRONT=front,
         STATIC_ROOT=str(tmp_path / "static"),
         MEDIA_ROOT=str(tmp_path / "media"),
         PROXY_RUNTIME_DIR=str(tmp_path / "proxy"),
@@ -82,6 +84,17 @@ def test_the_proxy_config_renders_and_nginx_accepts_it(nginx, tmp_path):
     assert f"alias {tmp_path}/media/;" in conf
     assert "server 127.0.0.1:8001;" in conf
     assert "daemon off;" in (tmp_path / "calls").read_text()
+    # Upstream gets nginx's own view of the client, never a header the client sent...
+    assert "X-Forwarded-For $remote_addr;" in conf
+    assert "$proxy_add_x_forwarded_for" not in conf
+    # ...except from the TLS terminator in front that PROXY_TRUSTED_FRONT names.
+    realip = (tmp_path / "proxy" / "front-realip.conf").read_text()
+    geo = (tmp_path / "proxy" / "front-geo.conf").read_text()
+    if front:
+        assert realip.splitlines() == ["set_real_ip_from 10.0.0.0/8;", "set_real_ip_from ::1;"]
+        assert geo.splitlines() == ["10.0.0.0/8 1;", "::1 1;"]
+    else:
+        assert realip == geo == ""
     # The real nginx accepts the rendered file.
     check = subprocess.run(
         [nginx, "-t", "-q", "-c", str(tmp_path / "proxy" / "nginx.conf"), "-p", str(tmp_path)],
@@ -90,6 +103,24 @@ def test_the_proxy_config_renders_and_nginx_accepts_it(nginx, tmp_path):
         timeout=30,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_the_proxy_refuses_a_trusted_front_that_is_not_an_address(tmp_path):
+    result = subprocess.run(
+        [str(ROOT / "bin" / "proxy")],
+        cwd=ROOT,
+        env=clean_env(
+            PROXY_RUNTIME_DIR=str(tmp_path),
+            STATIC_ROOT=str(tmp_path),
+            MEDIA_ROOT=str(tmp_path),
+            PROXY_TRUSTED_FRONT="10.0.0.0/8; include /etc/passwd",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "is not a CIDR or IP" in result.stderr
 
 
 def test_the_proxy_needs_to_know_where_static_and_media_live(tmp_path):

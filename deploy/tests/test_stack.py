@@ -52,6 +52,7 @@ STACK_DATABASE = re.sub(r"\W", "_", _SUITE_DATABASE) + "_stack"
 START_TIMEOUT = 150  # seconds; ~15 s on an idle machine, far more when the 2 cores are shared
 USERNAME, PASSWORD = "stack-admin", secrets.token_urlsafe(12)
 MANAGER = "manager@stack.example.org"
+ANON_RATE = 3  # anonymous API requests a minute per client address
 
 
 @pytest.fixture(autouse=True)
@@ -72,8 +73,8 @@ class Stack:
     logged_in: Browser | None = None
     created: dict = field(default_factory=dict)
 
-    def browser(self, *, https=True) -> Browser:
-        return Browser(self.ports["proxy"], https=https)
+    def browser(self, *, https=True, source="") -> Browser:
+        return Browser(self.ports["proxy"], https=https, source=source)
 
     def manage(self, *args, extra_env=None):
         return subprocess.run(
@@ -134,6 +135,11 @@ def _processes(tmp: Path, smtp_port: int, inbox: SmtpInbox) -> Iterator[Stack]:
         DJANGO_SECURE_COOKIES="1",
         DJANGO_HSTS_SECONDS="3600",
         DJANGO_BEHIND_PROXY="1",
+        # The tests play the TLS terminator in front of nginx (they send X-Forwarded-Proto), from
+        # any loopback address: the one front nginx believes.
+        PROXY_TRUSTED_FRONT="127.0.0.0/8",
+        # Low enough to reach in a few requests; no other test here calls the API anonymously.
+        API_THROTTLE_ANON=f"{ANON_RATE}/min",
         DJANGO_MANAGERS=f"Manager <{MANAGER}>",
         REPORT_RECIPIENTS=MANAGER,
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
@@ -363,6 +369,23 @@ def test_media_is_sent_by_nginx_after_the_login_check(stack, browser, avatar_cli
     # The internal location cannot be reached from outside.
     internal = stack.browser().get(avatar_url.replace("/media/", "/protected-media/", 1))
     assert internal.status == 404
+
+
+def test_two_client_addresses_get_their_own_lockout_and_throttle_bucket(stack):
+    # nginx sends each client's address in X-Forwarded-For, and bin/stack trusts it from nginx
+    # (DJANGO_TRUSTED_PROXIES=127.0.0.1): without that every client would be nginx's 127.0.0.1.
+    first, second = stack.browser(source="127.0.0.2"), stack.browser(source="127.0.0.3")
+    token = first.csrf_token_from("/accounts/login/")
+    wrong = {"username": USERNAME, "password": "wrong", "csrfmiddlewaretoken": token}
+    statuses = [first.post_form("/accounts/login/", wrong).status for _ in range(5)]
+    assert statuses[-1] == 429, statuses  # AXES_FAILURE_LIMIT: 5
+    token = second.csrf_token_from("/accounts/login/")
+    right = {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    assert second.post_form("/accounts/login/", right).status == 302
+    # The anonymous throttle (an anonymous, throttled API page: the docs) per address too.
+    statuses = [first.get("/api/docs/").status for _ in range(ANON_RATE + 1)]
+    assert statuses == [200] * ANON_RATE + [429]
+    assert stack.browser(source="127.0.0.4").get("/api/docs/").status == 200
 
 
 # --- The API, the websocket and the worker --------------------------------------------------
