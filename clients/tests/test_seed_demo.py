@@ -7,6 +7,12 @@ from clients.models import Client, Order
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _development(settings):
+    """`make run` seeds with DJANGO_DEBUG=1; the refusal test below turns it off."""
+    settings.DEBUG = True
+
+
 def test_seed_creates_clients_orders_and_a_demo_login():
     call_command("seed_demo", clients=30, orders=3)
     assert Client.objects.count() == 30
@@ -35,3 +41,12 @@ def test_if_empty_leaves_an_existing_database_alone():
 def test_negative_sizes_are_refused():
     with pytest.raises(CommandError):
         call_command("seed_demo", clients=-1)
+
+
+def test_seed_refuses_to_run_in_production_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
+        call_command("seed_demo", clients=1)
+    assert not get_user_model().objects.filter(username="demo").exists()
+    call_command("seed_demo", clients=1, force=True)
+    assert Client.objects.count() == 1

@@ -2,6 +2,7 @@ import random
 import unicodedata
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -93,8 +94,21 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing when any client exists"
         )
         parser.add_argument("--seed", type=int, default=42, help="random seed (repeatable data)")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even with DJANGO_DEBUG off (the demo logins have published passwords)",
+        )
 
-    def handle(self, *, clients: int, orders: int, if_empty: bool, seed: int, **options):
+    def handle(
+        self, *, clients: int, orders: int, if_empty: bool, seed: int, force: bool, **options
+    ):
+        # The demo logins' passwords are in the README: in production they are open doors.
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates logins with published passwords: it runs only with "
+                "DJANGO_DEBUG=1 (or --force, for a throwaway database)."
+            )
         if clients < 0 or orders < 0:
             raise CommandError("--clients and --orders must not be negative.")
         self.ensure_demo_user()
