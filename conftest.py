@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 
+from clients.permissions import MANAGERS, SALES, VIEWERS
 from clients.tests.factories import UserFactory
 from core.testing import REQUIRE_SERVICES
 
@@ -31,14 +32,38 @@ def session_queries(settings) -> int:
 
 
 @pytest.fixture
+def permission_queries() -> int:
+    """Queries a request spends on the user's permissions once a view checks one: Django's
+    ModelBackend reads the user's own, then their groups' (once a request)."""
+    return 2
+
+
+@pytest.fixture
 def member(db):
-    """A sales person: logged-in, not staff."""
-    return UserFactory(username="member")
+    """A user who may do everything in the app (the Managers role), but not enter the admin."""
+    return UserFactory(username="member", roles=[MANAGERS])
 
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(username="staff", is_staff=True)
+    """A manager who may enter the admin too."""
+    return UserFactory(username="staff", is_staff=True, roles=[MANAGERS])
+
+
+@pytest.fixture
+def sales(db):
+    return UserFactory(username="sales", roles=[SALES])
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer", roles=[VIEWERS])
+
+
+@pytest.fixture
+def nobody(db):
+    """Logged in, in no role: may see nothing yet."""
+    return UserFactory(username="nobody")
 
 
 @pytest.fixture

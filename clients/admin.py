@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
 from clients.models import Client, Order
-from clients.services import MergeError, can_merge_clients, client_merge
+from clients.permissions import can_merge_clients
+from clients.services import MergeError, client_merge
 
 
 class OrderInline(admin.TabularInline):

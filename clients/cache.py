@@ -189,14 +189,15 @@ PAGINATION_TEMPLATE = "includes/pagination.html"
 
 
 def client_list_page(
-    queryset: QuerySet[Client], *, q: str, number, per_page: int, list_url: str
+    queryset: QuerySet[Client], *, q: str, number, per_page: int, list_url: str, can_change: bool
 ) -> tuple[Paginator, Page]:
     """One page of `queryset` (the clients matching the search `q`, which must be what built
     `queryset`), from the cache when it can:
 
     - `page.object_list`: the page's clients with `orders_count` and `orders_total`;
     - `page.html`: the HTML of its `<tr>`s ("rows", by ROWS_TEMPLATE) and of its page links
-      ("pagination", by PAGINATION_TEMPLATE), whose links start with `list_url`.
+      ("pagination", by PAGINATION_TEMPLATE), whose links start with `list_url`; each row has an
+      Edit link when `can_change`.
 
     `number` is the raw ?page= value: a junk or out-of-range number gives the nearest real
     page, as Paginator.get_page does. On a miss the COUNT(*) and the page's anchor
@@ -208,9 +209,10 @@ def client_list_page(
     clients and their HTML are one cache entry: a hit is one read. Its key holds the list
     version, the search and the page, so any change re-renders them; it also holds what else
     shapes the HTML: the active language and time zone (number and date formats), the rows'
-    link prefix and the templates' own source (a deploy that changes a template never serves
-    the old markup). Nothing in them depends on the user, the CSRF token or a message, which
-    is why the whole page is still never cached.
+    link prefix, whether the rows carry Edit links (the user's one say in them) and the
+    templates' own source (a deploy that changes a template never serves the old markup).
+    Nothing else in them depends on the user, the CSRF token or a message, which is why the
+    whole page is still never cached.
     """
     q = (q or "").strip()
     templates = {
@@ -229,6 +231,7 @@ def client_list_page(
                 get_language() or "",
                 get_current_timezone_name(),
                 list_url,
+                str(can_change),
                 *(template.template.source for template in templates.values()),
             )
         )
@@ -264,6 +267,7 @@ def client_list_page(
     context = {
         "clients": page.object_list,
         "list_url": list_url,
+        "can_change": can_change,
         "page_obj": page,
         "page_range": paginator.get_elided_page_range(page.number),
         "q": q,

@@ -70,8 +70,12 @@ class Client(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["-created_at", "-id"], name="client_newest_first")]
-        # Merging deletes a client and moves its orders: granted apart from change/delete.
-        permissions = [("merge_client", "Can merge two clients")]
+        # Granted apart from change/delete (clients/permissions.py): merging deletes a client
+        # and moves its orders; exporting downloads every client's personal data at once.
+        permissions = [
+            ("merge_client", "Can merge two clients"),
+            ("export_client", "Can export clients"),
+        ]
         constraints = [
             # With `email` unique, this makes uniqueness case-insensitive in the database
             # itself: no path (raw SQL included) can store A@x.com beside a@x.com.

@@ -37,11 +37,6 @@ class MergeResult:
     filled_fields: tuple[str, ...]  # the target's fields filled from the source
 
 
-def can_merge_clients(user) -> bool:
-    """Who may merge: staff, or anyone granted `clients.merge_client` (superusers have it)."""
-    return user.is_active and (user.is_staff or user.has_perm("clients.merge_client"))
-
-
 def client_merge(*, source_id: int, target_id: int) -> MergeResult:
     """Merge the duplicate `source` into `target`, all or nothing: the source's orders move to
     the target (one UPDATE), the target's empty phone and avatar are filled from the source,

@@ -1,9 +1,12 @@
 """The pages of clients and their orders: the list, the forms, the client page, the merge and the
 CSV export. Reads come from the querysets, selectors and the list's cache; writes that touch
-several rows from services."""
+several rows from services.
+
+Each view names the one permission its action needs (clients/permissions.py): a guest is sent
+to the login page, a logged-in user without it gets the 403 page and nothing changes."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
@@ -16,17 +19,19 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, UpdateView
 
+from clients import permissions
 from clients.cache import client_list_page
 from clients.forms import ClientForm, ClientMergeForm, OrderForm, OrderStatusForm
 from clients.models import Client, Order
 from clients.selectors import EXPORT_CHUNK_SIZE, aiter_export, iter_export, with_totals_for_page
-from clients.services import MergeError, can_merge_clients, client_merge
+from clients.services import MergeError, client_merge
 
 
 # --- Clients --------------------------------------------------------------------------------
-class ClientListView(LoginRequiredMixin, ListView):
+class ClientListView(PermissionRequiredMixin, ListView):
     """The client list: search by name or email, 10 a page, each with its order totals."""
 
+    permission_required = permissions.VIEW_CLIENT
     model = Client
     paginate_by = 10
     context_object_name = "clients"
@@ -48,6 +53,7 @@ class ClientListView(LoginRequiredMixin, ListView):
             # the page instead of two a row (URL reversing was the largest part of a row's
             # rendering).
             list_url=reverse("clients:list"),
+            can_change=self.request.user.has_perm(permissions.CHANGE_CLIENT),
         )
         return paginator, page, page.object_list, page.has_other_pages()
 
@@ -59,21 +65,24 @@ class ClientListView(LoginRequiredMixin, ListView):
         return context
 
 
-class ClientCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
+class ClientCreateView(PermissionRequiredMixin, SuccessMessageMixin, CreateView):
+    permission_required = permissions.ADD_CLIENT
     model = Client
     form_class = ClientForm
     success_url = reverse_lazy("clients:list")
     success_message = "Client “%(name)s” was added."
 
 
-class ClientUpdateView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+class ClientUpdateView(PermissionRequiredMixin, SuccessMessageMixin, UpdateView):
+    permission_required = permissions.CHANGE_CLIENT
     model = Client
     form_class = ClientForm
     success_url = reverse_lazy("clients:list")
     success_message = "Client “%(name)s” was updated."
 
 
-class ClientDeleteView(LoginRequiredMixin, DeleteView):
+class ClientDeleteView(PermissionRequiredMixin, DeleteView):
+    permission_required = permissions.DELETE_CLIENT
     model = Client
     success_url = reverse_lazy("clients:list")
 
@@ -93,9 +102,10 @@ class ClientDeleteView(LoginRequiredMixin, DeleteView):
         return response
 
 
-class ClientDetailView(LoginRequiredMixin, DetailView):
+class ClientDetailView(PermissionRequiredMixin, DetailView):
     """A client with their order totals and their orders, newest first, 25 a page."""
 
+    permission_required = (permissions.VIEW_CLIENT, permissions.VIEW_ORDER)
     queryset = Client.objects.with_order_totals()
     context_object_name = "client"
     orders_per_page = 25
@@ -114,7 +124,7 @@ class ClientDetailView(LoginRequiredMixin, DetailView):
 
 
 # --- Orders, under /clients/<pk>/orders/ --------------------------------------------------
-class ClientOrderMixin(LoginRequiredMixin):
+class ClientOrderMixin(PermissionRequiredMixin):
     """The client from the URL (404 if unknown), and back to the client page on success."""
 
     def setup(self, request, *args, **kwargs):
@@ -141,6 +151,7 @@ class ClientOrderMixin(LoginRequiredMixin):
 
 
 class OrderCreateView(ClientOrderMixin, SuccessMessageMixin, CreateView):
+    permission_required = permissions.ADD_ORDER
     model = Order
     form_class = OrderForm
     success_message = "Order “%(title)s” was added."
@@ -151,6 +162,7 @@ class OrderCreateView(ClientOrderMixin, SuccessMessageMixin, CreateView):
 
 
 class OrderUpdateView(ClientOrderMixin, SuccessMessageMixin, UpdateView):
+    permission_required = permissions.CHANGE_ORDER
     form_class = OrderForm
     pk_url_kwarg = "order_id"
     success_message = "Order “%(title)s” was updated."
@@ -159,6 +171,7 @@ class OrderUpdateView(ClientOrderMixin, SuccessMessageMixin, UpdateView):
 class OrderStatusView(ClientOrderMixin, UpdateView):
     """POST only: set one order's status from the client page, then back to that page."""
 
+    permission_required = permissions.CHANGE_ORDER
     form_class = OrderStatusForm
     pk_url_kwarg = "order_id"
     http_method_names = ["post"]
@@ -188,9 +201,8 @@ def _positive_int(value) -> int | None:
     return number if number > 0 else None
 
 
-class ClientMergeView(LoginRequiredMixin, UserPassesTestMixin, FormView):
-    """Pick the duplicate and the client to keep, then merge them. Staff, or users with
-    `clients.merge_client`; anyone else logged in gets a 403.
+class ClientMergeView(PermissionRequiredMixin, FormView):
+    """Pick the duplicate and the client to keep, then merge them (`clients.merge_client`).
 
     The choice is made with links, not a <select> (100k clients) nor a script (the CSP forbids
     inline scripts and nothing here needs one): a search lists candidates, each with "Merge
@@ -198,11 +210,9 @@ class ClientMergeView(LoginRequiredMixin, UserPassesTestMixin, FormView):
     survives the next search. Once both are chosen, one POST form with the two ids merges.
     """
 
+    permission_required = permissions.MERGE_CLIENT
     form_class = ClientMergeForm
     template_name = "clients/client_merge.html"
-
-    def test_func(self) -> bool:
-        return can_merge_clients(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -258,7 +268,7 @@ class ClientMergeView(LoginRequiredMixin, UserPassesTestMixin, FormView):
 
 
 # --- CSV export -----------------------------------------------------------------------------
-class ClientExportView(LoginRequiredMixin, View):
+class ClientExportView(PermissionRequiredMixin, View):
     """GET /clients/export.csv[?q=...]: the clients the list would show, as a CSV download.
 
     Memory stays flat and there is one query whatever the number of rows: the rows stream from
@@ -268,6 +278,7 @@ class ClientExportView(LoginRequiredMixin, View):
     (docs/performance.md#streaming). So the view picks by the request's handler.
     """
 
+    permission_required = permissions.EXPORT_CLIENT
     chunk_size = EXPORT_CHUNK_SIZE
 
     def get(self, request, *args, **kwargs):

@@ -3,19 +3,42 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from clients.models import Client, Order
+from clients.permissions import ROLES
 
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("secret-pass-123")
+
+    @factory.post_generation
+    def roles(self, create, names, **kwargs):
+        """UserFactory(roles=["Sales"]): the groups of clients/permissions.py, made by the
+        roles migration."""
+        if create and names:
+            self.groups.add(*(role(name) for name in names))
+
+
+def role(name: str) -> Group:
+    """The group the roles migration made, made again with the same permissions when a
+    transactional test has emptied the tables since (it flushes them when it ends)."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        app_label = "clients"
+        codenames = [perm.removeprefix(f"{app_label}.") for perm in ROLES[name]]
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
+    return group
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

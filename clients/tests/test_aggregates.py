@@ -52,15 +52,16 @@ def test_totals_are_rendered_with_thousands_and_two_places(member_client):
 
 @pytest.mark.parametrize("clients", [2, 50])
 def test_list_page_queries_do_not_grow_with_clients_or_orders(
-    member_client, clients, session_queries
+    member_client, clients, session_queries, permission_queries
 ):
     for _ in range(clients):
         OrderFactory.create_batch(3, client=ClientFactory())
     with CaptureQueriesContext(connection) as ctx:
         assert member_client.get("/clients/").status_code == 200
-    # The session (unless cached), 1. the user, 2. COUNT(*) of clients for the paginator,
-    # 3. the page's clients with their order count and total (one GROUP BY over that page).
-    assert len(ctx.captured_queries) == session_queries + 3, [
+    # The session (unless cached), 1. the user, its permissions (2), 2. COUNT(*) of clients for the
+    # paginator, 3. the page's clients with their order count and total (one GROUP BY over that
+    # page).
+    assert len(ctx.captured_queries) == session_queries + permission_queries + 3, [
         q["sql"] for q in ctx.captured_queries
     ]
 

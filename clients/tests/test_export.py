@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clients import selectors, views
 from clients.models import Client
+from clients.permissions import MANAGERS
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from core.testing import REQUIRE_SERVICES
 
@@ -168,7 +169,7 @@ def test_every_client_once_across_chunks(member_client, monkeypatch):
 
 @pytest.mark.parametrize("clients", [5, 50])
 def test_query_count_is_constant_for_one_chunk(
-    member_client, monkeypatch, clients, session_queries
+    member_client, monkeypatch, clients, session_queries, permission_queries
 ):
     monkeypatch.setattr(views.ClientExportView, "chunk_size", 100)
     for _ in range(clients):
@@ -176,22 +177,25 @@ def test_query_count_is_constant_for_one_chunk(
     with CaptureQueriesContext(connection) as ctx:
         data = body(member_client.get(URL))
     assert len(parse(data)) == clients + 1
-    # The session (unless cached), 1. the user, 2. the one chunk of clients with their totals.
-    assert len(ctx.captured_queries) == session_queries + 2, [
+    # The session (unless cached), 1. the user, its permissions (2), 2. the one chunk of clients
+    # with their totals.
+    assert len(ctx.captured_queries) == session_queries + permission_queries + 2, [
         q["sql"] for q in ctx.captured_queries
     ]
 
 
-def test_queries_stay_constant_however_many_chunks(member_client, monkeypatch, session_queries):
+def test_queries_stay_constant_however_many_chunks(
+    member_client, monkeypatch, session_queries, permission_queries
+):
     monkeypatch.setattr(views.ClientExportView, "chunk_size", 10)
     for _ in range(50):
         OrderFactory.create_batch(2, client=ClientFactory())
     with CaptureQueriesContext(connection) as ctx:
         data = body(member_client.get(URL))
     assert len(parse(data)) == 51
-    # The session (unless cached), 1. the user, 2. the clients with their totals, streamed in
-    # 5 chunks.
-    assert len(ctx.captured_queries) == session_queries + 2, [
+    # The session (unless cached), 1. the user, its permissions (2), 2. the clients with their
+    # totals, streamed in 5 chunks.
+    assert len(ctx.captured_queries) == session_queries + permission_queries + 2, [
         q["sql"] for q in ctx.captured_queries
     ]
 
@@ -216,7 +220,7 @@ def test_async_generator_yields_the_same_text_as_the_sync_one():
 
 @pytest.mark.django_db(transaction=True)
 async def test_asgi_request_is_served_by_an_async_generator(async_client):
-    user = await sync_to_async(UserFactory)(username="asgi-member")
+    user = await sync_to_async(UserFactory)(username="asgi-member", roles=[MANAGERS])
     await sync_to_async(ClientFactory)(name="Jürgen Müller", email="jm@mail.test")
     await async_client.aforce_login(user)
 

@@ -53,14 +53,16 @@ def test_avatar_fallback_shows_initials(member_client):
 
 
 @pytest.mark.parametrize("rows", [2, 10])
-def test_list_page_runs_a_constant_number_of_queries(member_client, rows, session_queries):
+def test_list_page_runs_a_constant_number_of_queries(
+    member_client, rows, session_queries, permission_queries
+):
     for _ in range(rows):
         ClientFactory()
     with CaptureQueriesContext(connection) as ctx:
         assert member_client.get("/clients/").status_code == 200
-    # The session (unless cached), 1. the user, 2. COUNT(*) for the paginator,
+    # The session (unless cached), 1. the user, its permissions (2), 2. COUNT(*) for the paginator,
     # 3. the page's clients with their order totals (one GROUP BY over that page).
-    assert len(ctx.captured_queries) == session_queries + 3, [
+    assert len(ctx.captured_queries) == session_queries + permission_queries + 3, [
         q["sql"] for q in ctx.captured_queries
     ]
 

@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client
+from clients.permissions import SALES
 from clients.services import client_merge
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from core import cache as core_cache
@@ -54,27 +55,32 @@ def row(response, client: Client) -> tuple[str, str]:
     return match and (match[1], match[2])
 
 
-def test_a_repeated_get_is_served_from_the_cache(member_client, session_queries):
+def test_a_repeated_get_is_served_from_the_cache(
+    member_client, session_queries, permission_queries
+):
     for _ in range(3):
         OrderFactory()
-    # The session (unless cached), 1. the user, 2. COUNT(*) for the paginator,
+    # The session (unless cached), 1. the user, its permissions (2), 2. COUNT(*) for the paginator,
     # 3. the page's clients with their order totals.
-    assert queries_for(member_client)[0] == session_queries + 3
-    # The session (unless cached) and the user: the count and the rows come from the cache.
+    assert queries_for(member_client)[0] == session_queries + permission_queries + 3
+    # The session (unless cached), the user and its permissions: the count and the rows come from
+    # the cache.
     count, response = queries_for(member_client)
-    assert count == session_queries + 1
+    assert count == session_queries + permission_queries + 1
     assert len(response.context["clients"]) == 3
     assert response.context["paginator"].count == 3
 
 
-def test_the_count_is_cached_even_when_the_page_is_not(member_client, session_queries):
+def test_the_count_is_cached_even_when_the_page_is_not(
+    member_client, session_queries, permission_queries
+):
     for _ in range(15):
         ClientFactory()
-    assert queries_for(member_client)[0] == session_queries + 3
-    # The session (unless cached), 1. the user, 2. page 2's clients with their totals (no
-    # COUNT(*)).
+    assert queries_for(member_client)[0] == session_queries + permission_queries + 3
+    # The session (unless cached), 1. the user, its permissions (2), 2. page 2's clients with their
+    # totals (no COUNT(*)).
     count, response = queries_for(member_client, f"{LIST}?page=2")
-    assert count == session_queries + 2
+    assert count == session_queries + permission_queries + 2
     assert response.context["page_obj"].number == 2
 
 
@@ -103,13 +109,15 @@ def test_q_and_page_are_part_of_the_key(member_client):
         assert get(member_client).context["paginator"].count == 13
 
 
-def test_the_query_is_normalised_but_hashed_into_the_key(member_client, session_queries):
+def test_the_query_is_normalised_but_hashed_into_the_key(
+    member_client, session_queries, permission_queries
+):
     ClientFactory(name="Ada")
     get(member_client, f"{LIST}?q=ada")
     # Surrounding spaces are ignored by the search, so they share the cached entry:
-    # The session (unless cached) and the user.
+    # The session (unless cached), the user and its permissions.
     count, response = queries_for(member_client, f"{LIST}?q=%20ada%20")
-    assert count == session_queries + 1
+    assert count == session_queries + permission_queries + 1
     assert response.context["q"] == "ada"
     # Any text is a safe key: no key warning, no error.
     assert get(member_client, f"{LIST}?q=" + "%0A%20%E2%9C%93" * 200).context["clients"] == []
@@ -169,14 +177,14 @@ def test_a_merge_shows_at_once(member_client, django_capture_on_commit_callbacks
 
 
 def test_a_rolled_back_change_keeps_the_cache(
-    member_client, django_capture_on_commit_callbacks, session_queries
+    member_client, django_capture_on_commit_callbacks, session_queries, permission_queries
 ):
     ClientFactory()
     get(member_client)
     with django_capture_on_commit_callbacks(execute=False):  # never committed
         ClientFactory()
-    # The session (unless cached) and the user: still a hit.
-    assert queries_for(member_client)[0] == session_queries + 1
+    # The session (unless cached), the user and its permissions: still a hit.
+    assert queries_for(member_client)[0] == session_queries + permission_queries + 1
 
 
 def test_a_lost_version_never_brings_back_old_pages(
@@ -193,13 +201,16 @@ def test_a_lost_version_never_brings_back_old_pages(
     assert "After" in get(member_client).text
 
 
-def test_user_b_never_sees_user_a_page(django_capture_on_commit_callbacks, session_queries):
+def test_user_b_never_sees_user_a_page(
+    django_capture_on_commit_callbacks, session_queries, permission_queries
+):
     ClientFactory(name="Shared Client")
-    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    alice = UserFactory(username="alice", roles=[SALES])
+    bob = UserFactory(username="bob", roles=[SALES])
     as_alice, as_bob = HttpClient(), HttpClient()
     as_alice.force_login(alice)
     as_bob.force_login(bob)
-    staff = UserFactory(username="carol", is_staff=True)
+    staff = UserFactory(username="carol", is_staff=True, roles=[SALES])
     as_carol = HttpClient()
     as_carol.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
@@ -209,9 +220,10 @@ def test_user_b_never_sees_user_a_page(django_capture_on_commit_callbacks, sessi
     alice_page = get(as_alice).text
     assert "Client “Alice Edited” was updated." in alice_page
     assert ">alice<" in alice_page
-    # The session (unless cached) and the user: Bob's page comes from the cached data...
+    # The session (unless cached), the user and its permissions: Bob's page comes from the cached
+    # data...
     count, response = queries_for(as_bob)
-    assert count == session_queries + 1
+    assert count == session_queries + permission_queries + 1
     bob_page = response.text
     # ...but is his own page.
     assert "Shared Client" in bob_page
@@ -224,7 +236,9 @@ def test_user_b_never_sees_user_a_page(django_capture_on_commit_callbacks, sessi
     assert 'href="/admin/"' not in bob_page
 
 
-def test_a_flash_message_is_shown_once_even_on_a_cache_hit(member_client, session_queries):
+def test_a_flash_message_is_shown_once_even_on_a_cache_hit(
+    member_client, session_queries, permission_queries
+):
     c = ClientFactory(name="Ada")
     get(member_client)  # fills the cache
     # A change that is never committed (inside the test transaction) keeps the cache warm,
@@ -233,24 +247,24 @@ def test_a_flash_message_is_shown_once_even_on_a_cache_hit(member_client, sessio
     assert response.status_code == 302
     count, first = queries_for(member_client)
     assert "Client “Ada” was updated." in first.text
-    # The session (unless cached) and the user: rows and count cached (the message lives in
-    # a cookie).
-    assert count == session_queries + 1
+    # The session (unless cached), the user and its permissions: rows and count cached (the message
+    # lives in a cookie).
+    assert count == session_queries + permission_queries + 1
     second = get(member_client)
     assert "was updated" not in second.text
 
 
 def test_a_flash_message_after_a_committed_change_is_shown_once(
-    member_client, django_capture_on_commit_callbacks, session_queries
+    member_client, django_capture_on_commit_callbacks, session_queries, permission_queries
 ):
     c = ClientFactory(name="Ada")
     get(member_client)
     with django_capture_on_commit_callbacks(execute=True):
         member_client.post(f"/clients/{c.pk}/edit/", {"name": "Ada L", "email": c.email})
     assert "Client “Ada L” was updated." in get(member_client).text
-    # The session (unless cached) and the user: a hit, and the message is gone.
+    # The session (unless cached), the user and its permissions: a hit, and the message is gone.
     count, second = queries_for(member_client)
-    assert count == session_queries + 1
+    assert count == session_queries + permission_queries + 1
     assert "was updated" not in second.text
 
 
@@ -258,13 +272,13 @@ def get_token(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
 
 
-def test_the_csrf_token_of_a_cached_page_works(member, session_queries):
+def test_the_csrf_token_of_a_cached_page_works(member, session_queries, permission_queries):
     http = HttpClient(enforce_csrf_checks=True)
     http.force_login(member)
     ClientFactory()
     get(http)
     count, response = queries_for(http)
-    assert count == session_queries + 1  # a cache hit
+    assert count == session_queries + permission_queries + 1  # a cache hit
     logout = http.post("/accounts/logout/", {"csrfmiddlewaretoken": get_token(response.text)})
     assert logout.status_code == 302
     assert http.get(LIST).status_code == 302  # logged out: back to the login page
@@ -280,15 +294,15 @@ def test_guest_is_still_redirected_when_the_page_is_cached(client, member_client
 
 
 def test_redis_down_serves_the_page_uncached_and_logs(
-    member_client, caplog, django_capture_on_commit_callbacks
+    member_client, caplog, django_capture_on_commit_callbacks, permission_queries
 ):
     ClientFactory(name="Still Here")
     with override_settings(CACHES=DEAD_REDIS):
         count, response = queries_for(member_client)
         assert "Still Here" in response.text
-        # 1. the session (from the database: Redis is down), 2. the user, 3. COUNT(*),
-        # 4. the page.
-        assert count == 4
+        # 1. the session (from the database: Redis is down), 2. the user, the user's
+        # permissions, 3. COUNT(*), 4. the page.
+        assert count == permission_queries + 4
         # The first failed read (the session's when it is cached, else the version's) is
         # logged; the reads after it skip the cache.
         assert "failed; serving without the cache" in caplog.text
@@ -301,7 +315,7 @@ def test_redis_down_serves_the_page_uncached_and_logs(
 
 
 def test_after_a_cache_error_reads_skip_the_cache_for_a_while(
-    member_client, caplog, monkeypatch, session_queries
+    member_client, caplog, monkeypatch, session_queries, permission_queries
 ):
     ClientFactory()
 
@@ -309,22 +323,23 @@ def test_after_a_cache_error_reads_skip_the_cache_for_a_while(
         return sum("failed; serving without the cache" in r.getMessage() for r in caplog.records)
 
     with override_settings(CACHES=DEAD_REDIS):
-        # 1. the session (from the database: Redis is down), 2. the user, 3. COUNT(*),
-        # 4. the page.
-        assert queries_for(member_client)[0] == 4
+        # 1. the session (from the database: Redis is down), 2. the user, the user's
+        # permissions, 3. COUNT(*), 4. the page.
+        assert queries_for(member_client)[0] == permission_queries + 4
         first = failures()  # one a cache alias that was called: the pages' and the sessions'
         assert first >= 1
         # Reads skip the cache now: the same queries, and no call waits for Redis.
-        assert queries_for(member_client)[0] == 4
+        assert queries_for(member_client)[0] == permission_queries + 4
         # Only the first request waited for the broken cache.
         assert failures() == first
         now = time.monotonic
         monkeypatch.setattr(time, "monotonic", lambda: now() + redis_cache.BYPASS_SECONDS)
         queries_for(member_client)  # the bypass is over: Redis is tried (and fails) again
         assert failures() > first
-    # A cache that works again serves the page: the session (unless cached), the user.
+    # A cache that works again serves the page: the session (unless cached), the user, its
+    # permissions.
     get(member_client)
-    assert queries_for(member_client)[0] == session_queries + 1
+    assert queries_for(member_client)[0] == session_queries + permission_queries + 1
 
 
 def test_programming_errors_are_not_swallowed(monkeypatch):
@@ -382,7 +397,11 @@ def test_every_list_page_matches_the_database_order(member_client, stride_of_fou
 
 
 def test_a_new_order_keeps_the_count_and_anchors_a_new_client_retires_them(
-    member_client, stride_of_four, django_capture_on_commit_callbacks, session_queries
+    member_client,
+    stride_of_four,
+    django_capture_on_commit_callbacks,
+    session_queries,
+    permission_queries,
 ):
     ClientFactory.create_batch(25)
     url = f"{LIST}?page=3"  # rows 20..24: they start at the anchor of block 5
@@ -390,17 +409,17 @@ def test_a_new_order_keeps_the_count_and_anchors_a_new_client_retires_them(
     with django_capture_on_commit_callbacks(execute=True):
         OrderFactory(client=Client.objects.last())
     # The order retires the page's rows, not the count or the anchor: the session (unless
-    # cached), the user and the page, seeking from the cached anchor.
+    # cached), the user, its permissions and the page, seeking from the cached anchor.
     queries = list_queries(member_client, url)
-    assert len(queries) == session_queries + 2
+    assert len(queries) == session_queries + permission_queries + 2
     assert '"created_at" <=' in queries[-1]
     with django_capture_on_commit_callbacks(execute=True):
         ClientFactory(name="Newest")
     # A new client moves every row one place: the count and the anchor are looked up again
     # and the page shows the rows now at 20..25.
     queries = list_queries(member_client, url)
-    assert len(queries) == session_queries + 4
-    assert queries[session_queries + 1].startswith("SELECT COUNT(*)")
+    assert len(queries) == session_queries + permission_queries + 4
+    assert queries[session_queries + permission_queries + 1].startswith("SELECT COUNT(*)")
     assert names_on(member_client, url) == [c.name for c in Client.objects.all()[20:]]
 
 
@@ -419,7 +438,7 @@ def test_versions_are_read_in_one_round_trip_and_created_when_missing():
 
 
 def test_a_hit_makes_two_cache_round_trips_and_a_miss_four(
-    member_client, monkeypatch, session_queries
+    member_client, monkeypatch, session_queries, permission_queries
 ):
     # On a real Redis each call is a network round trip, about as costly as a small query.
     ClientFactory.create_batch(3)

@@ -85,16 +85,27 @@ def test_each_time_zone_gets_its_own_rendered_rows(member_client):
         assert "Jan 1, 2026" not in response.text
 
 
-def test_the_rows_are_the_same_for_every_user(member_client, staff):
-    # One cache entry serves everyone: the rows hold nothing user-specific (the header does).
+def test_the_rows_are_the_same_for_every_user_who_may_edit(client, sales, staff):
+    # One cache entry serves everyone with the same say in the rows (their Edit links): a
+    # sales person and a manager share it; what else differs is outside the rows.
     ClientFactory(name="Shared Row")
-    assert "Merge duplicates" not in get(member_client).text
+    client.force_login(sales)
+    assert "Merge duplicates" not in get(client).text
     as_staff = HttpClient()
     as_staff.force_login(staff)
     response = get(as_staff)
     assert ROWS not in rendered(response)
     assert "Shared Row" in response.text
-    assert "Merge duplicates" in response.text  # the staff-only button, outside the rows
+    assert "Merge duplicates" in response.text  # the manager's button, outside the rows
+
+
+def test_a_viewer_gets_rows_without_edit_links(client, viewer, member_client):
+    c = ClientFactory(name="Read Only")
+    assert f'href="/clients/{c.pk}/edit/"' in get(member_client).text  # cached for editors
+    client.force_login(viewer)
+    response = get(client)
+    assert "Read Only" in response.text
+    assert f'href="/clients/{c.pk}/edit/"' not in response.text
 
 
 def test_with_the_cache_down_the_rows_are_rendered_every_time(member_client):

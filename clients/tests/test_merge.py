@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from clients import events
 from clients.models import Client, Order
+from clients.permissions import SALES
 from clients.services import MergeError, client_merge
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory, image_bytes, upload
 
@@ -189,8 +190,8 @@ def test_the_change_is_announced_after_commit_only(pair, django_capture_on_commi
 
 @pytest.fixture
 def merger(db):
-    """A member granted the merge permission, not staff."""
-    user = UserFactory(username="merger")
+    """A sales person granted the merge permission on top of their role, not staff."""
+    user = UserFactory(username="merger", roles=[SALES])
     user.user_permissions.add(Permission.objects.get(codename="merge_client"))
     return user
 
@@ -206,10 +207,19 @@ def test_guest_is_redirected_to_login(client, pair):
     assert Client.objects.count() == 2
 
 
-def test_member_without_the_permission_is_forbidden(member_client, pair):
+def test_a_role_without_the_permission_is_forbidden(client, sales, pair):
     source, target = pair
-    assert member_client.get(MERGE).status_code == 403
-    assert member_client.post(MERGE, {"source": source.pk, "target": target.pk}).status_code == 403
+    client.force_login(sales)
+    assert client.get(MERGE).status_code == 403
+    assert client.post(MERGE, {"source": source.pk, "target": target.pk}).status_code == 403
+    assert Client.objects.count() == 2
+
+
+def test_staff_status_alone_grants_no_merge(client, pair):
+    # is_staff means "may enter the admin", nothing more (clients/permissions.py).
+    client.force_login(UserFactory(username="staffer", is_staff=True, roles=[SALES]))
+    source, target = pair
+    assert client.post(MERGE, {"source": source.pk, "target": target.pk}).status_code == 403
     assert Client.objects.count() == 2
 
 
@@ -318,11 +328,11 @@ def test_a_stale_source_link_shows_an_empty_choice(staff_client):
 
 @pytest.mark.parametrize("page", ["", "edit/"])
 def test_the_client_and_edit_pages_offer_the_merge_to_those_allowed(
-    client, member, merger, staff, page
+    client, sales, merger, staff, page
 ):
     c = ClientFactory()
     link = f'href="/clients/merge/?source={c.pk}"'
-    for user, shown in ((member, False), (merger, True), (staff, True)):
+    for user, shown in ((sales, False), (merger, True), (staff, True)):
         client.force_login(user)
         assert (link in client.get(f"/clients/{c.pk}/{page}").text) is shown
 
@@ -361,12 +371,17 @@ def test_admin_action_needs_exactly_two(admin_client_, count):
 
 
 def test_admin_action_follows_the_same_rule_as_the_page(client, pair):
-    # In the admin everyone is staff, and staff may merge: even with view rights only.
+    # In the admin everyone is staff; the merge permission, not staff status, offers the action.
     staffer = UserFactory(username="staffer", is_staff=True)
     staffer.user_permissions.add(Permission.objects.get(codename="view_client"))
     client.force_login(staffer)
-    assert "merge_two_clients" in client.get("/admin/clients/client/").text
+    assert "merge_two_clients" not in client.get("/admin/clients/client/").text
     source, target = pair
+    run_action(client, source, target)
+    assert Client.objects.count() == 2  # refused: nothing merged
+    staffer.user_permissions.add(Permission.objects.get(codename="merge_client"))
+    client.force_login(staffer)
+    assert "merge_two_clients" in client.get("/admin/clients/client/").text
     run_action(client, source, target)
     assert Client.objects.count() == 1
 

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from clients.permissions import SALES
 from clients.tests.factories import UserFactory
 from core.testing import DEAD_REDIS
 
@@ -71,7 +72,7 @@ def test_no_session_stays_cached_longer_than_five_minutes(client, member, settin
 
 
 def test_with_redis_down_login_pages_and_logout_still_work(client):
-    UserFactory(username="ada")
+    UserFactory(username="ada", roles=[SALES])
     with override_settings(CACHES=DEAD_REDIS):
         response = client.post("/accounts/login/", {"username": "ada", "password": PASSWORD})
         assert response.status_code == 302, response.text

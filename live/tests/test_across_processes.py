@@ -15,11 +15,9 @@ from clients.tests.factories import ClientFactory, UserFactory
 from live.tests.support import AdminOrderForm, session_cookie_for
 
 # Committed rows: the server processes read the test database through their own connections.
-# serialized_rollback: the roles (the migration's groups) are back before each test, though
-# a transactional test empties every table after it.
 pytestmark = [
     pytest.mark.services,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

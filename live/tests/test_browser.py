@@ -17,12 +17,10 @@ from clients.permissions import VIEWERS
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 from core.testing import CHROMIUM, CHROMIUM_ARGS, REQUIRE_SERVICES
 
-# serialized_rollback: the roles (the migration's groups) are back before each test, though
-# a transactional test empties every table after it.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.services,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "secret-pass-123"  # UserFactory's

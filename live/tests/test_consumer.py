@@ -25,9 +25,9 @@ from mini_crm.asgi import application
 
 # Transactional: the socket's session lookup and the broadcaster's reads run on other threads
 # (other connections), and the event is only sent once the order's transaction commits.
-# serialized_rollback: a transactional test empties every table after it, the roles (groups the
-# migration made) included; this puts them back before each test here.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# A transactional test empties every table after it, the roles' groups included: the factories
+# make them again (clients.tests.factories.role).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/clients/"
 

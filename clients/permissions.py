@@ -1,0 +1,33 @@
+"""Who may do what with clients and orders: Django's model permissions, one name per action, and
+the three roles that bundle them. Pages, the admin, the API and the live page all ask
+`user.has_perm(<one of these>)`; nothing grants a right through `is_staff` (which only means
+"may enter the admin"). Superusers hold every permission.
+
+The roles are groups kept by data migrations (clients/migrations/0006_roles.py): a permission
+added later is granted to its roles by a later migration, never by hand.
+"""
+
+VIEW_CLIENT = "clients.view_client"
+ADD_CLIENT = "clients.add_client"
+CHANGE_CLIENT = "clients.change_client"
+DELETE_CLIENT = "clients.delete_client"
+MERGE_CLIENT = "clients.merge_client"
+EXPORT_CLIENT = "clients.export_client"
+VIEW_ORDER = "clients.view_order"
+ADD_ORDER = "clients.add_order"
+CHANGE_ORDER = "clients.change_order"
+DELETE_ORDER = "clients.delete_order"
+
+MANAGERS, SALES, VIEWERS = "Managers", "Sales", "Viewers"
+VIEWING = (VIEW_CLIENT, VIEW_ORDER)
+SELLING = (*VIEWING, ADD_CLIENT, CHANGE_CLIENT, ADD_ORDER, CHANGE_ORDER)
+ROLES: dict[str, tuple[str, ...]] = {
+    MANAGERS: (*SELLING, DELETE_CLIENT, DELETE_ORDER, MERGE_CLIENT, EXPORT_CLIENT),
+    SALES: SELLING,
+    VIEWERS: VIEWING,
+}
+
+
+def can_merge_clients(user) -> bool:
+    """Merging deletes a client and moves its orders: its own permission."""
+    return user.is_active and user.has_perm(MERGE_CLIENT)

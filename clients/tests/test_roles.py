@@ -1,0 +1,41 @@
+"""The three roles (clients/permissions.py) as the roles migration makes them."""
+
+import importlib
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+from clients.permissions import ROLES
+
+pytestmark = pytest.mark.django_db
+
+roles_migration = importlib.import_module("clients.migrations.0006_roles")
+
+
+def run_migration() -> None:
+    """The migration's function on the models as they were at that migration."""
+    state = MigrationLoader(connection).project_state(("clients", "0006_roles"))
+    roles_migration.create_roles(state.apps, None)
+
+
+def granted() -> dict[str, set[str]]:
+    return {
+        group.name: {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        for group in Group.objects.prefetch_related("permissions__content_type")
+    }
+
+
+def test_the_migration_makes_the_roles_of_the_permissions_module():
+    Group.objects.all().delete()  # as after a transactional test's flush
+    run_migration()
+    assert granted() == {name: set(perms) for name, perms in ROLES.items()}
+
+
+def test_running_it_again_is_harmless_and_restores_what_was_changed():
+    run_migration()
+    Group.objects.get(name="Viewers").permissions.clear()
+    run_migration()
+    assert granted() == {name: set(perms) for name, perms in ROLES.items()}
+    assert Group.objects.count() == 3
