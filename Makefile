@@ -43,7 +43,11 @@ seed: migrate  ## Load demo data (only into an empty database)
 
 run: seed  ## Set up and serve the app with demo data on http://127.0.0.1:8000
 	@echo ""
-	@echo "  Mini CRM on http://127.0.0.1:8000/   log in as  demo / demo12345"
+	@echo "  Mini CRM on http://127.0.0.1:8000/   log in as (user / password):"
+	@echo "    demo / demo12345         superuser: everything, the admin included"
+	@echo "    manager / manager12345   Managers: everything with clients and orders"
+	@echo "    sales / sales12345       Sales: view, add, change (no delete, merge, export)"
+	@echo "    viewer / viewer12345     Viewers: view only"
 	@echo ""
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -1,10 +1,17 @@
+import re
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from clients import permissions
+from clients.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, ROLE_LOGINS
 from clients.models import Client, Order
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +50,53 @@ def test_negative_sizes_are_refused():
         call_command("seed_demo", clients=-1)
 
 
+@pytest.mark.parametrize(
+    ("username", "role", "allowed", "refused"),
+    [
+        ("manager", "Managers", permissions.ROLES[permissions.MANAGERS], ()),
+        (
+            "sales",
+            "Sales",
+            permissions.SELLING,
+            (permissions.DELETE_CLIENT, permissions.MERGE_CLIENT, permissions.EXPORT_CLIENT),
+        ),
+        ("viewer", "Viewers", permissions.VIEWING, (permissions.ADD_CLIENT,)),
+    ],
+)
+def test_seed_creates_one_login_per_role(username, role, allowed, refused):
+    call_command("seed_demo", clients=0)
+    user = get_user_model().objects.get(username=username)
+    assert user.check_password(ROLE_LOGINS[username][0])
+    assert list(user.groups.values_list("name", flat=True)) == [role]
+    assert not user.is_superuser
+    assert all(user.has_perm(perm) for perm in allowed)
+    assert not any(user.has_perm(perm) for perm in refused)
+
+
+def test_seed_keeps_a_changed_role_password_and_restores_the_group():
+    call_command("seed_demo", clients=0)
+    sales = get_user_model().objects.get(username="sales")
+    sales.set_password("changed-by-hand-123")
+    sales.save()
+    sales.groups.clear()
+    call_command("seed_demo", clients=0)
+    sales.refresh_from_db()
+    assert sales.check_password("changed-by-hand-123")
+    assert list(sales.groups.values_list("name", flat=True)) == ["Sales"]
+
+
+def test_make_run_prints_every_demo_login_with_its_password():
+    makefile = (ROOT / "Makefile").read_text()
+    run = re.search(r"^run:.*?(?=^\S)", makefile, re.MULTILINE | re.DOTALL).group(0)
+    logins = {DEMO_USERNAME: DEMO_PASSWORD} | {name: pw for name, (pw, _) in ROLE_LOGINS.items()}
+    for username, password in logins.items():
+        assert re.search(rf"\b{username} / {password}\b", run), (username, run)
+
+
 def test_seed_refuses_to_run_in_production_unless_forced(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
         call_command("seed_demo", clients=1)
-    assert not get_user_model().objects.filter(username="demo").exists()
+    assert not get_user_model().objects.filter(username=DEMO_USERNAME).exists()
     call_command("seed_demo", clients=1, force=True)
     assert Client.objects.count() == 1

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.models import Client, Order
+from clients.permissions import MANAGERS, SALES, VIEWERS
 from clients.services import is_vip_email
 
 FIRST = [
@@ -73,6 +75,13 @@ TITLES = [
 ]
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo12345"
+# One login per role, so a newcomer sees at once what each may do (`make run` prints them).
+# Staff, so that each can also try the admin and API writes, which their role then limits.
+ROLE_LOGINS = {
+    "manager": ("manager12345", MANAGERS),
+    "sales": ("sales12345", SALES),
+    "viewer": ("viewer12345", VIEWERS),
+}
 BATCH = 5_000
 
 
@@ -83,7 +92,10 @@ def ascii_slug(word: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load demo clients and orders (and a 'demo' superuser). Safe to run again."
+    help = (
+        "Load demo clients and orders, a 'demo' superuser and one login per role "
+        "(manager, sales, viewer). Safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=60, help="number of demo clients")
@@ -112,6 +124,7 @@ class Command(BaseCommand):
         if clients < 0 or orders < 0:
             raise CommandError("--clients and --orders must not be negative.")
         self.ensure_demo_user()
+        self.ensure_role_users()
         if if_empty and Client.objects.exists():
             self.stdout.write("Clients exist already: no demo data loaded.")
             return
@@ -163,6 +176,19 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             self.stdout.write(f"Created the demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+
+    def ensure_role_users(self) -> None:
+        """The groups come from the migrations; a missing one is a database not migrated."""
+        User = get_user_model()
+        for username, (password, role) in ROLE_LOGINS.items():
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"is_staff": True, "first_name": username.title()}
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+                self.stdout.write(f"Created the {role} login: {username} / {password}")
+            user.groups.add(Group.objects.get(name=role))
 
     @staticmethod
     def make_client(index: int, rng: random.Random) -> Client:
