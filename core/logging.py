@@ -34,3 +34,25 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         # default=str: a request object or a Decimal in `extra=` must not break logging.
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def logging_config(*, log_format: str, level: str) -> dict:
+    """settings.LOGGING: every record on one line of stdout, for the process manager to collect,
+    as JSON ("json", JsonFormatter) or readable text ("line")."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "core.logging.JsonFormatter"},
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": log_format,
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {"axes": {"level": "WARNING"}},
+    }

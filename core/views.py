@@ -4,7 +4,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -66,8 +66,10 @@ def health_ready(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
+@permission_required(settings.MEDIA_VIEW_PERMISSION, raise_exception=True)
 def protected_media(request: HttpRequest, path: str) -> HttpResponse:
-    """Uploaded files are client data: only logged-in users get them.
+    """Uploaded files are client data: only users who may see clients get them (a guest is
+    sent to the login page, a user without the permission gets 403).
 
     In production the proxy sends the bytes (X-Accel-Redirect to an internal location), so a
     Django worker is not tied up streaming files; otherwise Django streams the file itself.

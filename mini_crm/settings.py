@@ -15,6 +15,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging import logging_config
 from mini_crm.env import (
     env_bool,
     env_int,
@@ -153,8 +154,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    # Not cached here: each process has its own local-memory cache, so a logout in one would
-    # leave the session alive in the others.
+    # Not cached: a local-memory cache is per process, a logout would not reach the others.
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -181,10 +181,9 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# The client address behind our proxies: core.middleware.TrustedProxyMiddleware puts it into
-# REMOTE_ADDR, which django-axes (without python-ipware) and the DRF throttles read. A count of
-# proxies or their CIDRs; none by default, so a forged X-Forwarded-For changes nothing.
-# AXES_PROXY_COUNT is its older name, still read when DJANGO_TRUSTED_PROXIES is not set.
+# A count of proxies or their CIDRs (none by default: a forged X-Forwarded-For changes nothing).
+# core.middleware.TrustedProxyMiddleware puts the client's address into REMOTE_ADDR, which axes
+# and the DRF throttles read. AXES_PROXY_COUNT is its older name.
 TRUSTED_PROXIES = env_proxies("DJANGO_TRUSTED_PROXIES", alias="AXES_PROXY_COUNT")
 
 # --- I18N -----------------------------------------------------------------------------------
@@ -198,9 +197,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
-# In production a proxy serves media after our login check (X-Accel-Redirect); empty means
-# Django streams the file itself.
+# In production a proxy serves media once MEDIA_VIEW_PERMISSION is checked (X-Accel-Redirect);
+# empty means Django streams the file itself. The uploads are clients' avatars.
 MEDIA_ACCEL_REDIRECT_PREFIX = env_str("MEDIA_ACCEL_REDIRECT_PREFIX")
+MEDIA_VIEW_PERMISSION = "clients.view_client"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -211,8 +211,7 @@ STORAGES = {
         )
     },
 }
-# Uploads above this stay on disk while they are checked, never in memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # above: on disk while checked, not in memory
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security -------------------------------------------------------------------------------
@@ -246,12 +245,8 @@ SECURE_CSP = {
 }
 
 # --- E-mail (Django 6.1's MAILERS; the classic EMAIL_* names are what the environment sets) ----
-_email_backend = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
+_mail = "console" if DEBUG else "smtp"
+_email_backend = env_str("EMAIL_BACKEND", f"django.core.mail.backends.{_mail}.EmailBackend")
 _smtp_options = {
     "host": env_str("EMAIL_HOST", "localhost"),
     "port": env_int("EMAIL_PORT", 25),
@@ -280,8 +275,7 @@ MANAGERS = [
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-# An eager task's error is logged, not raised into the web request that queued it; an eager
-# retry runs again at once.
+# An eager task's error is logged, not raised into the request that queued it.
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -320,10 +314,7 @@ except (ValueError, IndexError) as error:
         f"REPORT_CRONTAB={REPORT_CRONTAB!r} is not a crontab line such as '0 7 1 * *' ({error})."
     ) from None
 CELERY_BEAT_SCHEDULE = {
-    "monthly-order-report": {
-        "task": "reports.send_monthly_report",
-        "schedule": _report_schedule,
-    },
+    "monthly-order-report": {"task": "reports.send_monthly_report", "schedule": _report_schedule}
 }
 # Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
 REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
@@ -337,10 +328,9 @@ REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
 VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
 
 # --- REST API (api/): DRF + drf-spectacular -------------------------------------------------
-# Clients are personal data: reading needs a login with the view permission, writing staff
-# status and the model permission (api.permissions.ModelPermissions). API_PUBLIC_READ=1 opts
-# into anonymous reads. It replaced API_READ_REQUIRES_LOGIN, which is no longer read: a
-# deployment that still sets it gets login-only reads, the default (and a warning, api.checks).
+# Clients are personal data: reads need the view permission, writes staff status and the model
+# permission (api.permissions). API_PUBLIC_READ=1 opts into anonymous reads (api.checks warns
+# when the API_READ_REQUIRES_LOGIN it replaced is still set).
 API_PUBLIC_READ = env_bool("API_PUBLIC_READ", default=False)
 REST_FRAMEWORK = {
     # Token first: an anonymous write then gets 401 with `WWW-Authenticate: Token`, not 403.
@@ -367,9 +357,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "600/min"),
     },
-    # The client address for anonymous throttling: REMOTE_ADDR, which TrustedProxyMiddleware
-    # has already set from a trusted proxy's X-Forwarded-For (None would read the whole,
-    # client-forgeable header).
+    # REMOTE_ADDR, which TrustedProxyMiddleware set (None would trust a forgeable header).
     "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -377,10 +365,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mini CRM API",
     "DESCRIPTION": (
-        "Clients and their orders. Reads need a user with the model's view permission (or "
-        "API_PUBLIC_READ=1); writes a staff user with the model's add, change or delete "
-        "permission, and the merge `clients.merge_client`. Authenticate with the browser "
-        "session or `Authorization: Token <key>` (your token: /accounts/token/)."
+        "Clients and their orders. Reads need the model's view permission (or API_PUBLIC_READ=1), "
+        "writes a staff user with its add, change or delete permission (merge: merge_client). "
+        "Authenticate with the session or `Authorization: Token <key>` (/accounts/token/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -390,8 +377,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Every operation's error answers (400/401/403/404/415/429) and, with API_PUBLIC_READ,
-    # anonymous reads in its security (api/schema.py).
+    # Each operation's error answers and, with API_PUBLIC_READ, anonymous reads (api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.declare_errors_and_public_reads",
@@ -399,28 +385,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging: one line per record to stdout, for the process manager to collect --------------
-# LOG_FORMAT: "json" (the production default: one JSON object per line, core/logging.py) or
-# "line" (the development default: readable text).
+# LOG_FORMAT: "json" (production's default, core/logging.py) or "line" (development's).
 LOG_FORMAT = env_str("LOG_FORMAT", "line" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "line"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or line.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "core.logging.JsonFormatter"},
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": LOG_FORMAT,
-        }
-    },
-    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
 
 # A dev dependency, absent from production images.
 if DEBUG and env_bool("DJANGO_DEBUG_TOOLBAR", default=True) and find_spec("debug_toolbar"):

@@ -128,6 +128,12 @@ def test_logged_in_user_gets_media_and_guest_does_not(client, member):
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
 
 
+def test_a_user_who_may_not_see_clients_gets_no_avatar(client, nobody):
+    c = ClientFactory(avatar=upload(image_bytes()))
+    client.force_login(nobody)
+    assert client.get(f"/media/{c.avatar.name}").status_code == 403
+
+
 @pytest.mark.parametrize(
     "path", ["../settings.py", "avatars/../../etc/passwd", "avatars/missing.png"]
 )
