@@ -137,16 +137,21 @@ class SwaggerView(SpectacularSwaggerSplitView):
 
 
 # --- The account page: a user's own API token ---------------------------------------------------
+NEW_TOKEN_SESSION_KEY = "api_new_token"
+
+
 @login_required
 @never_cache  # the page may show a key: no cache keeps it
 @require_http_methods(["GET", "POST"])
 def account_token(request: HttpRequest) -> HttpResponse:
-    """GET shows whether the user has a token (masked); POST makes a new one, replacing it, and
-    shows its key this once: the answer to the POST itself, never stored in the session or a
-    message, so a reload or the back button does not show it again."""
-    new_key = None
+    """GET shows whether the user has a token (masked); POST makes a new one, replacing it, then
+    redirects to the page, which shows its key this once. The key waits in the session for that
+    one GET (the token table holds it anyway): answering the POST itself would make a reload
+    re-send it and silently replace the key just copied."""
     if request.method == "POST":
-        new_key = token_create(user=request.user).key
+        request.session[NEW_TOKEN_SESSION_KEY] = token_create(user=request.user).key
+        return redirect("account-token")
+    new_key = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     token = Token.objects.filter(user=request.user).first()
     return render(request, "api/account_token.html", {"token": token, "new_key": new_key})
 

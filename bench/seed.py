@@ -141,11 +141,10 @@ def seed(*, clients: int, orders: int, seed: int = 42, out=sys.stderr) -> dict[s
     """Replace all clients and orders with `clients` clients and `orders` orders; make sure the
     bench login exists. Runs on the default Django database, which must be PostgreSQL."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
     from clients.models import Client, Order
-    from clients.permissions import MANAGERS
+    from clients.permissions import MANAGERS, role_group
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench.seed needs PostgreSQL (COPY): set DATABASE_URL.")
@@ -195,7 +194,7 @@ def seed(*, clients: int, orders: int, seed: int = 42, out=sys.stderr) -> dict[s
     user.save()
     # A manager, as most of the app's users: every page checks the role's permissions, and the
     # export needs its own (clients/permissions.py).
-    user.groups.add(Group.objects.get(name=MANAGERS))
+    user.groups.add(role_group(MANAGERS))
 
     vacuum_started = time.perf_counter()
     with connection.cursor() as cursor:  # autocommit: VACUUM cannot run in a transaction

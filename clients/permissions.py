@@ -28,6 +28,20 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+def role_group(name: str):
+    """The group of the role `name` with exactly its permissions, made again when it is missing
+    (a database a test has flushed, or one restored without it)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        codenames = [perm.removeprefix("clients.") for perm in ROLES[name]]
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="clients", codename__in=codenames)
+        )
+    return group
+
+
 def can_merge_clients(user) -> bool:
     """Merging deletes a client and moves its orders: its own permission."""
     return user.is_active and user.has_perm(MERGE_CLIENT)

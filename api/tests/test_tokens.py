@@ -52,7 +52,8 @@ def test_without_a_token_the_page_offers_one(ada_client):
 
 
 def test_create_shows_the_key_once_and_it_works(ada_client, ada):
-    response = ada_client.post(URL)
+    response = ada_client.post(URL, follow=True)
+    assert response.redirect_chain == [(URL, 302)]  # a reload does not make another
     assert response.status_code == 200
     key = Token.objects.get(user=ada).key
     assert key in response.text
@@ -63,6 +64,14 @@ def test_create_shows_the_key_once_and_it_works(ada_client, ada):
     again = ada_client.get(URL).text
     assert key not in again
     assert f"<code>{key[:4]}…</code>" in again
+
+
+def test_reloading_the_page_that_shows_the_key_keeps_the_token(ada_client, ada):
+    ada_client.post(URL, follow=True)
+    key = Token.objects.get(user=ada).key
+    ada_client.get(URL)
+    assert Token.objects.get(user=ada).key == key
+    assert reads(key) == 200
 
 
 def test_a_new_token_replaces_the_old(ada_client, ada):

@@ -3,12 +3,11 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from clients.models import Client, Order
-from clients.permissions import ROLES
+from clients.permissions import role_group
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -25,20 +24,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         """UserFactory(roles=["Sales"]): the groups of clients/permissions.py, made by the
         roles migration."""
         if create and names:
-            self.groups.add(*(role(name) for name in names))
-
-
-def role(name: str) -> Group:
-    """The group the roles migration made, made again with the same permissions when a
-    transactional test has emptied the tables since (it flushes them when it ends)."""
-    group, created = Group.objects.get_or_create(name=name)
-    if created:
-        app_label = "clients"
-        codenames = [perm.removeprefix(f"{app_label}.") for perm in ROLES[name]]
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
-    return group
+            # A transactional test flushes the tables when it ends, the migration's groups too.
+            self.groups.add(*(role_group(name) for name in names))
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

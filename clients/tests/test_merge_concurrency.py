@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.test import Client as HttpClient
 
 from clients.models import Client, Order
+from clients.permissions import MANAGERS
 from clients.services import MergeError, client_merge
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
 
@@ -90,7 +91,7 @@ def assert_every_order_on_one_surviving_client(before, merged: int) -> None:
 def test_concurrent_opposite_merges_through_the_page_never_fail_or_lose_an_order():
     ids = seed()
     before = totals()
-    staff = UserFactory(username="staff", is_staff=True)
+    staff = UserFactory(username="staff", is_staff=True, roles=[MANAGERS])
     browsers = []
     for _ in range(THREADS):
         browser = HttpClient()

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-from clients.permissions import ROLES
+from clients.permissions import ROLES, role_group
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +39,10 @@ def test_running_it_again_is_harmless_and_restores_what_was_changed():
     run_migration()
     assert granted() == {name: set(perms) for name, perms in ROLES.items()}
     assert Group.objects.count() == 3
+
+
+def test_a_missing_role_is_made_again_with_its_permissions():
+    Group.objects.all().delete()
+    group = role_group("Sales")
+    assert granted() == {"Sales": set(ROLES["Sales"])}
+    assert role_group("Sales") == group  # and found, not made, the next time

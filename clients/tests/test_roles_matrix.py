@@ -150,7 +150,7 @@ def test_a_refused_action_says_so_without_the_no_role_text(client):
     response = client.get("/clients/add/")
     assert response.status_code == 403
     assert "You may not do that" in response.text
-    assert "ask a manager" in response.text.lower()
+    assert "Ask an administrator" in response.text
     assert "no access yet" not in response.text
 
 

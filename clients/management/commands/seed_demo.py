@@ -4,12 +4,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clients.models import Client, Order
-from clients.permissions import MANAGERS, SALES, VIEWERS
+from clients.permissions import MANAGERS, SALES, VIEWERS, role_group
 from clients.services import is_vip_email
 
 FIRST = [
@@ -188,7 +187,7 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 self.stdout.write(f"Created the {role} login: {username} / {password}")
-            user.groups.add(Group.objects.get(name=role))
+            user.groups.add(role_group(role))
 
     @staticmethod
     def make_client(index: int, rng: random.Random) -> Client:
