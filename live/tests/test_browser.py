@@ -66,14 +66,19 @@ def create_order_and_stamp_the_commit(**fields) -> tuple[Order, float]:
     return result["order"], result["committed_at"]
 
 
-def log_in_and_open_the_list(browser, server, user):
-    context = browser.new_context(base_url=server.url, viewport={"width": 1100, "height": 700})
-    page = context.new_page()
+def log_in(page, user) -> None:
+    """Through the login form, landing on the client list."""
     page.goto("/accounts/login/?next=/clients/")
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_url("**/clients/")
+
+
+def log_in_and_open_the_list(browser, server, user):
+    context = browser.new_context(base_url=server.url, viewport={"width": 1100, "height": 700})
+    page = context.new_page()
+    log_in(page, user)
     # The socket is open before the order is created.
     page.wait_for_selector("#live-notices[data-live-state=open]", state="attached", timeout=5000)
     page.evaluate(WATCH_FOR_NOTICE)
@@ -170,11 +175,7 @@ def test_a_dropped_socket_is_reconnected_with_growing_delays(asgi_servers):
             context = browser.new_context(base_url=server_a.url)
             context.route_web_socket("**/ws/clients/", drop_the_first_three)
             page = context.new_page()
-            page.goto("/accounts/login/?next=/clients/")
-            page.fill("input[name=username]", user.username)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("main form button[type=submit]")
-            page.wait_for_url("**/clients/")
+            log_in(page, user)
             page.wait_for_selector(
                 "#live-notices[data-live-state=open]", state="attached", timeout=15000
             )
@@ -207,11 +208,7 @@ def test_a_session_that_ends_stops_the_live_updates_and_says_so(asgi_servers):
             context = browser.new_context(base_url=server_a.url)
             context.route_web_socket("**/ws/clients/", pass_through)
             page = context.new_page()
-            page.goto("/accounts/login/?next=/clients/")
-            page.fill("input[name=username]", user.username)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("main form button[type=submit]")
-            page.wait_for_url("**/clients/")
+            log_in(page, user)
             region = page.locator("#live-notices")
             sync_api.expect(region).to_have_attribute("data-live-state", "open", timeout=5000)
             # The message the page gives the script (the template's, when it has one).
