@@ -160,7 +160,7 @@ else:
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out credentials
-    "django.contrib.auth.backends.ModelBackend",
+    "core.auth.CachedPermissionsBackend",  # ModelBackend, the permissions read from the cache
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

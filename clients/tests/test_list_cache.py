@@ -63,10 +63,10 @@ def test_a_repeated_get_is_served_from_the_cache(
     # The session (unless cached), 1. the user, its permissions (2), 2. COUNT(*) for the paginator,
     # 3. the page's clients with their order totals.
     assert queries_for(member_client)[0] == session_queries + permission_queries + 3
-    # The session (unless cached), the user and its permissions: the count and the rows come from
-    # the cache.
+    # The session (unless cached) and the user (its permissions cached): the count and the rows come
+    # from the cache.
     count, response = queries_for(member_client)
-    assert count == session_queries + permission_queries + 1
+    assert count == session_queries + 1
     assert len(response.context["clients"]) == 3
     assert response.context["paginator"].count == 3
 
@@ -77,10 +77,10 @@ def test_the_count_is_cached_even_when_the_page_is_not(
     for _ in range(15):
         ClientFactory()
     assert queries_for(member_client)[0] == session_queries + permission_queries + 3
-    # The session (unless cached), 1. the user, its permissions (2), 2. page 2's clients with their
-    # totals (no COUNT(*)).
+    # The session (unless cached), 1. the user (its permissions cached), 2. page 2's clients with
+    # their totals (no COUNT(*)).
     count, response = queries_for(member_client, f"{LIST}?page=2")
-    assert count == session_queries + permission_queries + 2
+    assert count == session_queries + 2
     assert response.context["page_obj"].number == 2
 
 
@@ -115,9 +115,9 @@ def test_the_query_is_normalised_but_hashed_into_the_key(
     ClientFactory(name="Ada")
     get(member_client, f"{LIST}?q=ada")
     # Surrounding spaces are ignored by the search, so they share the cached entry:
-    # The session (unless cached), the user and its permissions.
+    # The session (unless cached) and the user (its permissions cached).
     count, response = queries_for(member_client, f"{LIST}?q=%20ada%20")
-    assert count == session_queries + permission_queries + 1
+    assert count == session_queries + 1
     assert response.context["q"] == "ada"
     # Any text is a safe key: no key warning, no error.
     assert get(member_client, f"{LIST}?q=" + "%0A%20%E2%9C%93" * 200).context["clients"] == []
@@ -183,8 +183,8 @@ def test_a_rolled_back_change_keeps_the_cache(
     get(member_client)
     with django_capture_on_commit_callbacks(execute=False):  # never committed
         ClientFactory()
-    # The session (unless cached), the user and its permissions: still a hit.
-    assert queries_for(member_client)[0] == session_queries + permission_queries + 1
+    # The session (unless cached) and the user (its permissions cached): still a hit.
+    assert queries_for(member_client)[0] == session_queries + 1
 
 
 def test_a_lost_version_never_brings_back_old_pages(
@@ -247,9 +247,9 @@ def test_a_flash_message_is_shown_once_even_on_a_cache_hit(
     assert response.status_code == 302
     count, first = queries_for(member_client)
     assert "Client “Ada” was updated." in first.text
-    # The session (unless cached), the user and its permissions: rows and count cached (the message
-    # lives in a cookie).
-    assert count == session_queries + permission_queries + 1
+    # The session (unless cached) and the user (its permissions cached): rows and count cached (the
+    # message lives in a cookie).
+    assert count == session_queries + 1
     second = get(member_client)
     assert "was updated" not in second.text
 
@@ -262,9 +262,10 @@ def test_a_flash_message_after_a_committed_change_is_shown_once(
     with django_capture_on_commit_callbacks(execute=True):
         member_client.post(f"/clients/{c.pk}/edit/", {"name": "Ada L", "email": c.email})
     assert "Client “Ada L” was updated." in get(member_client).text
-    # The session (unless cached), the user and its permissions: a hit, and the message is gone.
+    # The session (unless cached) and the user (its permissions cached): a hit, and the message is
+    # gone.
     count, second = queries_for(member_client)
-    assert count == session_queries + permission_queries + 1
+    assert count == session_queries + 1
     assert "was updated" not in second.text
 
 
@@ -278,7 +279,7 @@ def test_the_csrf_token_of_a_cached_page_works(member, session_queries, permissi
     ClientFactory()
     get(http)
     count, response = queries_for(http)
-    assert count == session_queries + permission_queries + 1  # a cache hit
+    assert count == session_queries + 1  # a cache hit
     logout = http.post("/accounts/logout/", {"csrfmiddlewaretoken": get_token(response.text)})
     assert logout.status_code == 302
     assert http.get(LIST).status_code == 302  # logged out: back to the login page
@@ -336,10 +337,10 @@ def test_after_a_cache_error_reads_skip_the_cache_for_a_while(
         monkeypatch.setattr(time, "monotonic", lambda: now() + redis_cache.BYPASS_SECONDS)
         queries_for(member_client)  # the bypass is over: Redis is tried (and fails) again
         assert failures() > first
-    # A cache that works again serves the page: the session (unless cached), the user, its
-    # permissions.
+    # A cache that works again serves the page: the session (unless cached), the user (its
+    # permissions cached).
     get(member_client)
-    assert queries_for(member_client)[0] == session_queries + permission_queries + 1
+    assert queries_for(member_client)[0] == session_queries + 1
 
 
 def test_programming_errors_are_not_swallowed(monkeypatch):
@@ -401,7 +402,6 @@ def test_a_new_order_keeps_the_count_and_anchors_a_new_client_retires_them(
     stride_of_four,
     django_capture_on_commit_callbacks,
     session_queries,
-    permission_queries,
 ):
     ClientFactory.create_batch(25)
     url = f"{LIST}?page=3"  # rows 20..24: they start at the anchor of block 5
@@ -409,17 +409,17 @@ def test_a_new_order_keeps_the_count_and_anchors_a_new_client_retires_them(
     with django_capture_on_commit_callbacks(execute=True):
         OrderFactory(client=Client.objects.last())
     # The order retires the page's rows, not the count or the anchor: the session (unless
-    # cached), the user, its permissions and the page, seeking from the cached anchor.
+    # cached), the user and the page (its permissions cached), seeking from the cached anchor.
     queries = list_queries(member_client, url)
-    assert len(queries) == session_queries + permission_queries + 2
+    assert len(queries) == session_queries + 2
     assert '"created_at" <=' in queries[-1]
     with django_capture_on_commit_callbacks(execute=True):
         ClientFactory(name="Newest")
     # A new client moves every row one place: the count and the anchor are looked up again
-    # and the page shows the rows now at 20..25.
+    # and the page shows the rows now at 20..25 (the user's permissions still cached).
     queries = list_queries(member_client, url)
-    assert len(queries) == session_queries + permission_queries + 4
-    assert queries[session_queries + permission_queries + 1].startswith("SELECT COUNT(*)")
+    assert len(queries) == session_queries + 4
+    assert queries[session_queries + 1].startswith("SELECT COUNT(*)")
     assert names_on(member_client, url) == [c.name for c in Client.objects.all()[20:]]
 
 
@@ -437,8 +437,8 @@ def test_versions_are_read_in_one_round_trip_and_created_when_missing():
         assert core_cache.versions_get("a", "b") == [None, None]
 
 
-def test_a_hit_makes_two_cache_round_trips_and_a_miss_four(
-    member_client, monkeypatch, session_queries, permission_queries
+def test_a_hit_makes_three_cache_round_trips_and_a_miss_five(
+    member_client, monkeypatch, session_queries
 ):
     # On a real Redis each call is a network round trip, about as costly as a small query.
     ClientFactory.create_batch(3)
@@ -461,8 +461,10 @@ def test_a_hit_makes_two_cache_round_trips_and_a_miss_four(
     for backend in {caches[alias] for alias in settings.CACHES}:
         for name in ("get", "get_many", "set", "set_many", "add", "get_or_set", "incr", "delete"):
             monkeypatch.setattr(backend, name, counted(name, getattr(backend, name)))
-    # A session read from the cache (cached_db) is one more read, before the page's.
+    # A session read from the cache (cached_db) is one more read, before the page's; then the
+    # user's permissions with their version (core.auth), one read.
     session = [] if session_queries else ["get"]
+    session.append("get_many")
     get(member_client)
     assert calls == [*session, "get_many", "get_many"]  # the versions; the count with the page
     calls.clear()
