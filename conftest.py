@@ -33,8 +33,8 @@ def session_queries(settings) -> int:
 
 @pytest.fixture
 def permission_queries() -> int:
-    """Queries a request spends on the user's permissions once a view checks one: Django's
-    ModelBackend reads the user's own, then their groups' (once a request)."""
+    """Queries the first request of a user spends on their permissions: the user's own, then
+    their groups'. After it they come from the cache (core.auth) until a role changes."""
     return 2
 
 
