@@ -25,9 +25,9 @@ def staff_api(staff):
 
 @pytest.fixture
 def reader_api(viewer):
-    """A script with a Viewers user's token: what reading the API takes. Each request spends
-    3 queries on who it is: the token with its user, then the user's and the groups'
-    permissions (ModelBackend, once a request)."""
+    """A script with a Viewers user's token: what reading the API takes. Each request spends a
+    query on who it is (the token with its user), the first also 2 on the user's and the
+    groups' permissions (then cached, core.auth)."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=viewer).key}")
     return client
