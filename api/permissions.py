@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
-from clients.permissions import can_merge_clients
+from clients.permissions import MERGE_CLIENT
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -39,4 +39,6 @@ class CanMergeClients(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_staff and can_merge_clients(user))
+        return bool(
+            user and user.is_authenticated and user.is_staff and user.has_perm(MERGE_CLIENT)
+        )

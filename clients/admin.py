@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from clients.models import Client, Order
-from clients.permissions import can_merge_clients
+from clients.permissions import MERGE_CLIENT
 from clients.services import MergeError, client_merge
 
 
@@ -23,7 +23,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     # --- Merge: the same service and permission as /clients/merge/ ---------------------------
     def has_merge_permission(self, request) -> bool:
-        return can_merge_clients(request.user)
+        return request.user.has_perm(MERGE_CLIENT)
 
     @admin.action(
         description="Merge the two selected clients (keeps the older one)",

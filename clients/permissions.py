@@ -40,8 +40,3 @@ def role_group(name: str):
             Permission.objects.filter(content_type__app_label="clients", codename__in=codenames)
         )
     return group
-
-
-def can_merge_clients(user) -> bool:
-    """Merging deletes a client and moves its orders: its own permission."""
-    return user.is_active and user.has_perm(MERGE_CLIENT)
