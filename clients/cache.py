@@ -145,8 +145,14 @@ class ClientTotalsPaginator(VersionedCountPaginator):
         key = None
         if self.query_key is not None:
             key = f"{self.query_key}:rows:{FORMAT}:{self.per_page}:{self.orphans}:{number}"
-        rows = cached(key, lambda: _dump(with_totals_for_page(object_list)))
-        page = super()._get_page(_load(rows), number, *args, **kwargs)
+        rows = cache.get(key) if key is not None else None
+        if rows is not None:
+            clients = _load(rows)
+        else:
+            clients = with_totals_for_page(object_list)
+            if key is not None:
+                cache.set(key, _dump(clients), TIMEOUT)
+        page = super()._get_page(clients, number, *args, **kwargs)
         page.cache_key = key
         return page
 
