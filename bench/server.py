@@ -3,7 +3,6 @@ request the bench sends it outside the load runs."""
 
 import http.client
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import OUT_DIR, ROOT
-from core.testing import free_port
+from core.testing import free_port, stop
 
 
 def server_env(*, database_url: str, redis_url: str, secret: str, token: str) -> dict[str, str]:
@@ -83,12 +82,7 @@ class Server:
             return []
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process, timeout=30)
         self.log.close()
 
 
