@@ -195,3 +195,12 @@ def test_throttles_let_calls_through_when_the_cache_is_down(api, settings):
         # Over the 1/min rate, yet answered: an unreachable Redis fails open, never a 500.
         codes = [api.get("/api/orders/").status_code for _ in range(3)]
     assert codes == [200, 200, 200]
+
+
+def test_the_replaced_read_setting_is_named_at_start(monkeypatch):
+    from api.checks import replaced_settings
+
+    monkeypatch.delenv("API_READ_REQUIRES_LOGIN", raising=False)
+    assert replaced_settings(None) == []
+    monkeypatch.setenv("API_READ_REQUIRES_LOGIN", "1")
+    assert [warning.id for warning in replaced_settings(None)] == ["api.W001"]

@@ -61,3 +61,10 @@ def test_with_the_cache_down_permissions_come_from_the_database(client):
     with override_settings(CACHES=DEAD_REDIS):
         assert client.get(LIST).status_code == 200
         assert permission_reads(client) == 2
+
+
+def test_a_deleted_role_shows_on_the_next_request(client):
+    client.force_login(UserFactory(roles=[SALES]))
+    assert client.get(LIST).status_code == 200
+    Group.objects.get(name=SALES).delete()
+    assert client.get(LIST).status_code == 403
