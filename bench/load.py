@@ -7,11 +7,13 @@ import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench import OUT_DIR
-from bench.server import get
+from bench.endpoints import RANDOM
+from bench.server import request
 
 
 @dataclass
@@ -65,7 +67,29 @@ def parse_wrk(text: str) -> Load:
     )
 
 
-RANDOM = "{random}"
+# Each wrk thread runs its own copy of a script: seeded with the time alone, both threads drew
+# the same random numbers, so the second thread asked for the page the first had just cached.
+# setup() runs once per thread before it starts and sets the thread's global `id`.
+SEED_PER_THREAD = (
+    "local threads = 0\n"
+    "function setup(thread)\n"
+    "  threads = threads + 1\n"
+    '  thread:set("id", threads)\n'
+    "end\n"
+    "function init(args)\n"
+    "  math.randomseed(os.time() * 1000 + id)\n"
+    "end\n"
+)
+
+
+@dataclass
+class Plan:
+    """Requests that are not one repeated GET (bench.write's orders): wrk runs `lua`, the Python
+    generator calls `next_request()` for each request's (method, path, body)."""
+
+    name: str
+    lua: str
+    next_request: Callable[[], tuple[str, str, bytes | None]]
 
 
 def _random_pages(url: str) -> tuple[str, int] | None:
@@ -77,18 +101,24 @@ def _random_pages(url: str) -> tuple[str, int] | None:
     return head, int(tail.rpartition("pages=")[2])
 
 
-def run_wrk(url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: float):
+def run_wrk(
+    url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: float,
+    plan: Plan | None = None,
+):  # fmt: skip
     # A long timeout: on a busy machine a slow answer is a figure, not an error.
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     command += ["--timeout", "30s"]
     random_pages = _random_pages(url)
-    if random_pages:
+    if plan:
+        script = OUT_DIR / f"{plan.name}.lua"
+        script.write_text(plan.lua)
+        command += ["-s", str(script)]
+    elif random_pages:
         head, pages = random_pages
         path = urlsplit(head).path + "?" + urlsplit(head).query
         script = OUT_DIR / "random-page.lua"
         script.write_text(
-            "math.randomseed(os.time())\n"
-            "request = function()\n"
+            SEED_PER_THREAD + "request = function()\n"
             f'  return wrk.format(nil, "{path}" .. math.random(1, {pages}))\n'
             "end\n"
         )
@@ -103,8 +133,9 @@ def run_wrk(url: str, headers: dict[str, str], *, threads: int, connections: int
 
 
 def run_python_load(
-    url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: float
-):
+    url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: float,
+    plan: Plan | None = None,
+):  # fmt: skip
     """The fallback when wrk is missing: `connections` threads, one request after another, a
     new connection each time (gunicorn's sync workers close it anyway). Python is a much
     slower client than wrk, so ceilings come out lower: compare ratios only."""
@@ -122,9 +153,13 @@ def run_python_load(
         mine, failed = [], 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            suffix = str(random.randint(1, random_pages[1])) if random_pages else ""
+            if plan:
+                method, sent, body = plan.next_request()
+            else:
+                method, body = "GET", None
+                sent = path + (str(random.randint(1, random_pages[1])) if random_pages else "")
             try:
-                failed += get(base, path + suffix, headers)[0] >= 400
+                failed += request(base, method, sent, headers, body)[0] >= 400
             except OSError:
                 failed += 1
             mine.append((time.perf_counter() - started) * 1000)

@@ -41,13 +41,13 @@ def database_backends(database_url: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def measure_round(args, server, database_url: str, url: str, headers) -> Load:
+def measure_round(args, server, database_url: str, url: str, headers, plan=None) -> Load:
     """Warm up, then one measure, with the CPU the server (workers and their PostgreSQL
-    backends) spent on it."""
-    args.load(url, headers, seconds=args.warmup)
+    backends) spent on it. `plan`: requests other than one repeated GET (bench.load.Plan)."""
+    args.load(url, headers, seconds=args.warmup, plan=plan)
     app, db = server.worker_pids(), database_backends(database_url)
     app_before, db_before = cpu_seconds(app), cpu_seconds(db)
-    load = args.load(url, headers, seconds=args.duration)
+    load = args.load(url, headers, seconds=args.duration, plan=plan)
     load.app_cpu_ms = (cpu_seconds(app) - app_before) * 1000 / max(load.requests, 1)
     load.db_cpu_ms = (cpu_seconds(db) - db_before) * 1000 / max(load.requests, 1)
     return load

@@ -6,7 +6,8 @@
   SECRET_KEY (bench.run passes the same environment to both);
 - the spec's literal approach, timed once: annotate the whole table, then paginate;
 - the two steps the list page uses (clients.selectors.with_totals_for_page), page 1 and deep;
-- what the paginator's COUNT(*) costs;
+- what the paginator's COUNT(*) costs, and how many clients the VIP and search lists hold;
+- an API token for the bench's writer (bench.write), made staff in the Sales role here;
 - EXPLAIN ANALYZE of the list page's queries, written to a file.
 """
 
@@ -51,6 +52,36 @@ def bench_session_key(username: str) -> str:
     return session.session_key
 
 
+WRITER_USERNAME = "bench-writer"
+
+
+def writer_token() -> str:
+    """The API token of the login that creates orders through the API (bench.write): staff
+    (the API's writes need it) in the Sales role (`clients.add_order`). A login of its own, so
+    the pages are measured for the bench login exactly as before; no password, only a token."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from clients.permissions import SALES, role_group
+
+    User = get_user_model()
+    user = User.objects.filter(username=WRITER_USERNAME).first()
+    if user is None:
+        user = User.objects.create_user(WRITER_USERNAME, is_staff=True)  # unusable password
+    elif not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(role_group(SALES))
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def aggregated(queryset):
+    """`queryset` with each client's order totals aggregated from its orders: the annotation
+    the list used, renamed once the totals became stored roll-ups (issue 14)."""
+    annotate = getattr(queryset, "with_order_totals", None) or queryset.with_computed_totals
+    return annotate()
+
+
 def explain(queryset) -> str:
     return queryset.explain(analyze=True, buffers=True)
 
@@ -69,14 +100,21 @@ def probe(*, deep_page: int, literal: bool, explain_path: str | None, search: st
     from django.db import connection
 
     from bench.seed import BENCH_USERNAME
+    from clients import selectors
     from clients.models import Client
-    from clients.selectors import with_totals_for_page
     from core.pagination import AnchoredPaginator
+
+    # The list's second step; with stored roll-ups a page needs none: its rows are the page.
+    with_totals_for_page = getattr(selectors, "with_totals_for_page", list)
 
     clients = Client.objects.all()
     figures: dict = {
         "session_cookie": f"{settings.SESSION_COOKIE_NAME}={bench_session_key(BENCH_USERNAME)}",
         "clients": clients.count(),
+        "api_token": writer_token(),
+        # What ?vip=1 and ?q= list: their page=5000 is their last page (bench.endpoints).
+        "vip_clients": clients.filter(vip=True).count(),
+        "search_clients": clients.search(search).count(),
     }
     figures["count_ms"] = timed(clients.count, repeat=30)
     figures["counts_per_s"] = 1000 / figures["count_ms"]
@@ -106,7 +144,7 @@ def probe(*, deep_page: int, literal: bool, explain_path: str | None, search: st
         # the paginator's count() keeps the join and the GROUP BY.
         def literal_page():
             # Meta.ordering is dropped from GROUP BY queries: order explicitly, as the page must.
-            annotated = clients.with_order_totals().order_by(*Client._meta.ordering)
+            annotated = aggregated(clients).order_by(*Client._meta.ordering)
             page = Paginator(annotated, 10).page(1)
             return list(page.object_list)
 
@@ -118,26 +156,30 @@ def probe(*, deep_page: int, literal: bool, explain_path: str | None, search: st
                 f"SELECT COUNT(*) FROM {Client._meta.db_table}"
             ),
             "page 1: totals for the page's clients": explain(
-                Client.objects.filter(pk__in=clients[:10].values("pk")).with_order_totals()
+                aggregated(Client.objects.filter(pk__in=clients[:10].values("pk")))
             ),
             f"page {deep_page}: totals for the page's clients": explain(
-                Client.objects.filter(
-                    pk__in=clients[offset : offset + 10].values("pk")
-                ).with_order_totals()
+                aggregated(Client.objects.filter(pk__in=clients[offset : offset + 10].values("pk")))
             ),
-            f"page {deep_page}, seeking from its anchor (what the list runs)": explain(
-                Client.objects.filter(
-                    pk__in=anchored.page(deep_page).object_list.values("pk")
-                ).with_order_totals()
+            f"page {deep_page}, seeking from its anchor": explain(
+                aggregated(
+                    Client.objects.filter(pk__in=anchored.page(deep_page).object_list.values("pk"))
+                )
             ),
         }
+        if any(field.name == "orders_total" for field in Client._meta.concrete_fields):
+            # Stored roll-ups (issue 14): the sort by total reads its index, no GROUP BY.
+            by_total = Client.objects.order_by("-orders_total", "-id")
+            sections[f"?sort=-orders_total, page {deep_page} by OFFSET"] = explain(
+                by_total[offset : offset + 10]
+            )
         searched = Client.objects.search(search)
         sql, params = searched.order_by().values("pk").query.sql_with_params()
         sections[f"search ?q={search}: COUNT(*)"] = explain_sql(
             f"SELECT COUNT(*) FROM ({sql}) matches", params
         )
         sections[f"search ?q={search}: page 1"] = explain(
-            Client.objects.filter(pk__in=searched[:10].values("pk")).with_order_totals()
+            aggregated(Client.objects.filter(pk__in=searched[:10].values("pk")))
         )
         with open(explain_path, "w", encoding="utf-8") as out:
             out.write(f"-- {connection.settings_dict['NAME']}: {figures['clients']:,} clients\n")

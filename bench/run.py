@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,15 +58,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="measures per endpoint; the median is kept"
     )
+    parser.add_argument(
+        "--timed", type=int, nargs=2, default=[15, 100], metavar=("UNCACHED", "CACHED"),
+        help="dashboard requests timed one at a time, uncached and cached",
+    )  # fmt: skip
+    parser.add_argument(
+        "--baseline", type=Path,
+        help="an earlier run's JSON (e.g. before issue 14): the order-creation target's 100%%",
+    )  # fmt: skip
     parser.add_argument("--no-seed", dest="seed", action="store_false", help="reuse the data")
     parser.add_argument("--no-literal", dest="literal", action="store_false")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "latest.json")
     args = parser.parse_args(argv)
+    started = time.monotonic()
     if args.quick:
         args.clients, args.orders, args.small_clients, args.small_orders = 1000, 10_000, 100, 1000
         args.duration, args.rounds = min(args.duration, 2), 1
+        args.timed = [min(args.timed[0], 5), min(args.timed[1], 30)]
+    args.timed_uncached, args.timed_cached = args.timed
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     OUT_DIR.mkdir(parents=True, exist_ok=True)
 
     use_wrk = shutil.which("wrk") and not args.python_load
@@ -73,10 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     args.tool = "wrk" if use_wrk else "Python load generator (wrk not found)"
     args.load_desc = f"-t{args.threads} -c{args.connections} -d{args.duration:g}s"
 
-    def load(url, headers, *, seconds):
+    def load(url, headers, *, seconds, plan=None):
         return generator(
-            url, headers, threads=args.threads, connections=args.connections, seconds=seconds
-        )
+            url, headers, threads=args.threads, connections=args.connections, seconds=seconds,
+            plan=plan,
+        )  # fmt: skip
 
     args.load = load
 
@@ -92,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     big = run_size(
         args, clients=args.clients, orders=args.orders, database_url=args.db_url, label="big"
     )
-    targets = evaluate(small, big)
+    targets = evaluate(small, big, baseline=baseline)
     header = (
         f"Mini CRM bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: gunicorn {args.workers} sync "
         f"workers, DJANGO_DEBUG=0, CONN_MAX_AGE=600, cache "
         f"{'Redis' if args.redis_url else 'local memory'}; {args.tool} {args.load_desc}; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the run took "
+        f"{(time.monotonic() - started) / 60:.1f} min"
     )
     table = render(small, big, targets, header=header)
     print(table)
@@ -119,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
 def _jsonable(result: SizeResult) -> dict:
     data = asdict(result)
     data["probe"].pop("session_cookie", None)  # a live login: not for a file
+    data["probe"].pop("api_token", None)  # the writer's API token: the same
     if isinstance(result.export, Export):
         data["export"]["rows_per_s"] = result.export.rows_per_s
+    for key, timed in result.timed.items():
+        if not isinstance(timed, str):
+            data["timed"][key].update(uncached=timed.uncached, cached=timed.cached)
     return data
 
 

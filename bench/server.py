@@ -87,10 +87,16 @@ class Server:
 
 
 def get(base: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    return request(base, "GET", path, headers)
+
+
+def request(
+    base: str, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+) -> tuple[int, bytes]:
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
-        conn.request("GET", path, headers=headers)
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
     finally:

@@ -133,7 +133,9 @@ def test_a_round_warms_up_then_counts_the_cpu_of_its_own_requests(monkeypatch):
     clock = iter([0.0, 0.0, 3.0, 1.5])  # app before, db before, app after, db after
     monkeypatch.setattr(measure, "database_backends", lambda url: [1])
     monkeypatch.setattr(measure, "cpu_seconds", lambda pids: next(clock))
-    args = SimpleNamespace(load=lambda url, headers, seconds: next(measured), warmup=1, duration=5)
+    args = SimpleNamespace(
+        load=lambda url, headers, seconds, plan=None: next(measured), warmup=1, duration=5
+    )
     server = SimpleNamespace(worker_pids=lambda: [2])
     kept = measure.measure_round(args, server, "postgres://x/db", "http://x/", {})
     assert kept.rps == 300  # the warm-up (10 req/s) is not the round
