@@ -28,7 +28,7 @@ from api.serializers import (
 )
 from api.services import token_create, token_revoke
 from clients.cache import cached
-from clients.models import ZERO, Client, Order
+from clients.models import Client, Order
 from clients.services import MergeError, client_merge
 
 
@@ -42,15 +42,6 @@ class ClientViewSet(viewsets.ModelViewSet):
     # Index-friendly columns only: ordering by the totals would aggregate the whole table.
     ordering_fields = ["name", "email", "created_at"]
     ordering = ["-created_at", "-id"]
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "list":
-            # Plain clients: the paginator adds the totals to one page
-            # (clients.cache.ClientTotalsPaginator).
-            return queryset
-        # One client: aggregating its own orders is cheap.
-        return queryset.with_order_totals()
 
     def list(self, request, *args, **kwargs):
         """ListModelMixin.list, with the serialized page cached beside the page's rows.
@@ -73,7 +64,6 @@ class ClientViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         _save_unique_email(serializer)
-        serializer.instance.orders_count, serializer.instance.orders_total = 0, ZERO
 
     def perform_update(self, serializer):
         _save_unique_email(serializer)

@@ -20,9 +20,7 @@ def with_totals_for_page(page: QuerySet[Client]) -> list[Client]:
     clients walks the `created_at` index, and the GROUP BY then touches only that page's
     orders (docs/performance.md#two-step-list-page).
     """
-    ordering = page.query.order_by or Client._meta.ordering
-    rows = Client.objects.filter(pk__in=page.values("pk")).with_order_totals()
-    return list(rows.order_by(*ordering))
+    return list(page)
 
 
 # --- The CSV export (/clients/export.csv) --------------------------------------------------
@@ -48,7 +46,7 @@ def export_rows(*, q: str, chunk_size: int) -> Iterator[dict]:
     of what one query per chunk of clients did, and reads only the orders' covering index
     (`order_client_totals`), not the table (docs/performance.md#covering-index).
     """
-    rows = Client.objects.search(q).with_order_totals().order_by("pk").values(*EXPORT_HEADER)
+    rows = Client.objects.search(q).order_by("pk").values(*EXPORT_HEADER)
     return rows.iterator(chunk_size=chunk_size)
 
 

@@ -1,11 +1,13 @@
 """Business rules and writes that touch several rows. Views, the admin and the API call these."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
 
-from clients import events
+from clients import events, triggers
 from clients.models import Client, Order
 from clients.validators import email_domain
 
@@ -51,15 +53,18 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
             code="same_client",
         )
     with transaction.atomic():
-        # Lock both rows, always lower id first. Two people merging A→B and B→A at once would
+        # The source's orders first: a concurrent re-pricing or status change of one of them
+        # holds that order and then waits for the client (its roll-up trigger), so taking the
+        # clients first and the orders second would be the opposite order: a deadlock.
+        list(Order.objects.select_for_update().filter(client_id=source_id).values_list("pk"))
+        # Then both clients, always lower id first. Two people merging A→B and B→A at once would
         # otherwise each lock their source and wait for the other's: a deadlock, which
         # PostgreSQL breaks by failing one of them with an error. In one global order the
         # second simply waits, then finds its client gone (a clear MergeError below).
-        # The lock (FOR UPDATE, not FOR NO KEY UPDATE) also keeps an order added to the source
-        # meanwhile from being lost: the foreign-key check of the inserting transaction (at
-        # its commit: Django's constraints are deferred) needs a KEY SHARE lock on the source,
-        # so it waits for the merge and then fails, rather than slipping in between the
-        # UPDATE and the DELETE and being deleted with the source.
+        # The lock (FOR UPDATE) also keeps an order added to the source meanwhile from being
+        # lost: the inserting statement's roll-up trigger (clients/triggers.py) locks the
+        # source's row too, so it waits for the merge and then fails on the deleted client,
+        # rather than slipping in between the UPDATE and the DELETE and being deleted with it.
         locked = {}
         for pk in sorted((source_id, target_id)):
             client = Client.objects.select_for_update().filter(pk=pk).first()
@@ -100,3 +105,79 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
         orders_moved=moved,
         filled_fields=tuple(filled),
     )
+
+
+# --- The stored roll-ups (clients/triggers.py) -------------------------------------------------
+ROLLUPS = ("orders_count", "orders_total", "open_orders_count")
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class TotalsDrift:
+    """A client whose stored roll-ups differ from a fresh aggregate of its orders."""
+
+    client_id: int
+    stored: dict[str, int | Decimal]
+    computed: dict[str, int | Decimal]
+
+    def __str__(self) -> str:
+        fields = [
+            f"{name} stored {self.stored[name]}, computed {self.computed[name]}"
+            for name in ROLLUPS
+            if self.stored[name] != self.computed[name]
+        ]
+        return f"client #{self.client_id}: {'; '.join(fields)}"
+
+
+def _exact(value):
+    # SQLite hands the rounded sum back as Decimal("5"): always two places, as stored.
+    return value.quantize(CENTS) if isinstance(value, Decimal) else value
+
+
+def totals_drift() -> list[TotalsDrift]:
+    """Every client whose stored roll-ups differ from `Client.objects.with_computed_totals()`,
+    by id: one GROUP BY over all the orders (a few seconds at a million)."""
+    differs = Q()
+    for name in ROLLUPS:
+        differs |= ~Q(**{name: F(f"computed_{name}")})
+    rows = (
+        Client.objects.with_computed_totals()
+        .filter(differs)
+        .order_by("pk")
+        .values("pk", *ROLLUPS, *(f"computed_{name}" for name in ROLLUPS))
+    )
+    return [
+        TotalsDrift(
+            client_id=row["pk"],
+            stored={name: row[name] for name in ROLLUPS},
+            computed={name: _exact(row[f"computed_{name}"]) for name in ROLLUPS},
+        )
+        for row in rows
+    ]
+
+
+def missing_triggers() -> set[str]:
+    """The roll-up triggers the database should have and has not (then nothing keeps the
+    totals: `manage.py migrate` installs them)."""
+    return set(triggers.NAMES[connection.vendor]) - triggers.installed(connection)
+
+
+def totals_fix(client_ids: list[int]) -> int:
+    """Recompute the roll-ups of these clients from their orders; returns how many changed.
+
+    The clients are locked first, so an order written meanwhile either committed before (and
+    is counted) or waits for this transaction (and its trigger then adds to the fixed value).
+    """
+    if not client_ids:
+        return 0
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().filter(pk__in=client_ids).order_by("pk")
+        ids = list(locked.values_list("pk", flat=True))
+        fresh = Client.objects.filter(pk__in=ids).with_computed_totals()
+        changed = 0
+        for row in fresh.values("pk", *(f"computed_{name}" for name in ROLLUPS)):
+            values = {name: row[f"computed_{name}"] for name in ROLLUPS}
+            changed += Client.objects.filter(pk=row["pk"]).exclude(**values).update(**values)
+    if changed:
+        events.send_after_commit(events.clients_changed, orders_only=True)
+    return changed

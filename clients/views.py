@@ -23,7 +23,7 @@ from clients import permissions
 from clients.cache import client_list_page
 from clients.forms import ClientForm, ClientMergeForm, OrderForm, OrderStatusForm
 from clients.models import Client, Order
-from clients.selectors import EXPORT_CHUNK_SIZE, aiter_export, iter_export, with_totals_for_page
+from clients.selectors import EXPORT_CHUNK_SIZE, aiter_export, iter_export
 from clients.services import MergeError, client_merge
 
 
@@ -106,7 +106,7 @@ class ClientDetailView(PermissionRequiredMixin, DetailView):
     """A client with their order totals and their orders, newest first, 25 a page."""
 
     permission_required = (permissions.VIEW_CLIENT, permissions.VIEW_ORDER)
-    queryset = Client.objects.with_order_totals()
+    model = Client
     context_object_name = "client"
     orders_per_page = 25
 
@@ -218,10 +218,7 @@ class ClientMergeView(PermissionRequiredMixin, FormView):
         context = super().get_context_data(**kwargs)
         data = self.request.POST if self.request.method == "POST" else self.request.GET
         source_id, target_id = _positive_int(data.get("source")), _positive_int(data.get("target"))
-        chosen = {
-            c.pk: c
-            for c in Client.objects.filter(pk__in=[source_id, target_id]).with_order_totals()
-        }
+        chosen = {c.pk: c for c in Client.objects.filter(pk__in=[source_id, target_id])}
         source, target = chosen.get(source_id), chosen.get(target_id)
         q = data.get("q")
         if q is None and source is not None:
@@ -232,9 +229,7 @@ class ClientMergeView(PermissionRequiredMixin, FormView):
             params = {k: v for k, v in params.items() if v}
             return reverse("clients:merge") + (f"?{urlencode(params)}" if params else "")
 
-        candidates = (
-            with_totals_for_page(Client.objects.search(q)[: MERGE_CANDIDATES + 1]) if q else []
-        )
+        candidates = list(Client.objects.search(q)[: MERGE_CANDIDATES + 1]) if q else []
         for c in candidates:
             c.merge_away_url = url(q=q, source=c.pk, target=target and target.pk)
             c.keep_url = url(q=q, source=source and source.pk, target=c.pk)

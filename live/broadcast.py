@@ -41,7 +41,7 @@ def order_created_message(*, order_id: int) -> dict | None:
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         return None
-    client = Client.objects.filter(pk=order.client_id).with_order_totals().get()
+    client = Client.objects.get(pk=order.client_id)
     return {
         "type": ORDER_CREATED,
         "order": {

@@ -55,7 +55,7 @@ def test_seeding_again_replaces_the_data_and_keeps_indexes_and_foreign_keys():
         )
         foreign_keys = cursor.fetchone()[0]
     assert "client_newest_first" in names
-    assert "order_client_totals" in names  # the orders' index on client_id (covering)
+    assert "order_client_newest_first" in names  # the orders' index on client_id
     assert foreign_keys == 1
 
 

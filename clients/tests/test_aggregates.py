@@ -102,9 +102,11 @@ def test_active_composes_with_filters_and_search():
     assert list(Client.objects.search("vip").active()) == [vip]
 
 
-def test_active_composes_with_order_totals_without_double_counting():
+def test_active_composes_with_the_computed_totals_without_double_counting():
     c = ClientFactory()
     OrderFactory.create_batch(2, client=c, amount=Decimal("3.00"))
     OrderFactory(client=c, amount=Decimal("4.00"), status=Order.Status.DONE)
-    row = Client.objects.active().with_order_totals().get()
-    assert (row.orders_count, row.orders_total) == (3, Decimal("10.00"))
+    row = Client.objects.active().with_computed_totals().get()
+    computed = (row.computed_orders_count, row.computed_orders_total)
+    assert computed == (row.orders_count, row.orders_total) == (3, Decimal("10.00"))
+    assert row.computed_open_orders_count == row.open_orders_count == 2
