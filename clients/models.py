@@ -91,11 +91,14 @@ class Client(models.Model):
             models.Index(fields=["orders_total", "id"], name="client_by_orders_total"),
             models.Index(fields=["orders_count", "id"], name="client_by_orders_count"),
             models.Index(fields=["name", "id"], name="client_by_name"),
-            # active(): the clients with an open order, newest first, without a scan.
+            # active() and ?vip=1: those clients, newest first, without a scan.
             models.Index(
                 fields=["-created_at", "-id"],
                 condition=Q(open_orders_count__gt=0),
                 name="client_active_newest_first",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"], condition=Q(vip=True), name="client_vip_newest_first"
             ),
         ]
         # Granted apart from change/delete (clients/permissions.py): merging deletes a client
@@ -146,10 +149,8 @@ class Order(models.Model):
     amount = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
     )
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(auto_now_add=True)  # indexed below, with the id
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -158,6 +159,10 @@ class Order(models.Model):
             # foreign key's lookups and cascade. It replaced `order_client_totals`, which
             # carried the amounts for the totals' GROUP BY before the totals were stored.
             models.Index(fields=["client", "-created_at", "-id"], name="order_client_newest_first"),
+            # /orders/ and the board: all orders or one status's, by date or by amount.
+            models.Index(fields=["-created_at", "-id"], name="order_newest_first"),
+            models.Index(fields=["amount", "id"], name="order_by_amount"),
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest_first"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -83,11 +83,40 @@ class Migration(migrations.Migration):
             model_name='client',
             constraint=models.CheckConstraint(condition=models.Q(('orders_total__gte', 0)), name='client_orders_total_not_negative'),
         ),
+        migrations.AddIndex(
+            model_name='client',
+            index=models.Index(condition=models.Q(('vip', True)), fields=['-created_at', '-id'], name='client_vip_newest_first'),
+        ),
+        migrations.AddIndex(
+            model_name='order',
+            index=models.Index(fields=['-created_at', '-id'], name='order_newest_first'),
+        ),
+        migrations.AddIndex(
+            model_name='order',
+            index=models.Index(fields=['amount', 'id'], name='order_by_amount'),
+        ),
+        migrations.AddIndex(
+            model_name='order',
+            index=models.Index(fields=['status', '-created_at', '-id'], name='order_status_newest_first'),
+        ),
         # The new index first, so the orders' foreign key is indexed all along.
         migrations.AddIndex(
             model_name='order',
             index=models.Index(fields=['client', '-created_at', '-id'], name='order_client_newest_first'),
         ),
         migrations.RemoveIndex(model_name='order', name='order_client_totals'),
+        # created_at and status are indexed with the id now (order_newest_first,
+        # order_status_newest_first): their single-column indexes go.
+
+        migrations.AlterField(
+            model_name='order',
+            name='created_at',
+            field=models.DateTimeField(auto_now_add=True),
+        ),
+        migrations.AlterField(
+            model_name='order',
+            name='status',
+            field=models.CharField(choices=[('NEW', 'New'), ('IN_PROGRESS', 'In progress'), ('DONE', 'Done')], default='NEW', max_length=16),
+        ),
         migrations.RunPython(install, uninstall, elidable=False),
     ]
