@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "clients",
     "reports",
     "live",
+    "orders",
     "api",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",

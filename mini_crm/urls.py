@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/token/revoke/", api_views.account_token_revoke, name="account-token-revoke"),
     path("media/<path:path>", core_views.protected_media, name="media"),
     path("clients/", include("clients.urls")),
+    path("orders/", include("orders.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
