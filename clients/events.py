@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 clients_changed = Signal()
 # An order was created. Arguments: order_id.
 order_created = Signal()
+# One order was created, changed (status, amount, title, client) or deleted: the board's live
+# event. Arguments: order_id, deleted (True when it is gone). A delete of many orders at once
+# (a QuerySet's, or a client's with its orders) sends one with order_id None: "many changed".
+order_changed = Signal()
 
 
 def send_after_commit(signal: Signal, **kwargs) -> None:

@@ -1,4 +1,5 @@
-"""The one broadcaster: the rest of the code tells the live page about an event through here.
+"""The one broadcaster: the rest of the code tells the live pages (the client list, the orders
+board) about an event through here.
 
 Sends run after the transaction commits (clients.events) and are bounded in time: a dead or
 slow channel layer (Redis down) costs the request at most SEND_TIMEOUT seconds, is logged, and
@@ -18,10 +19,15 @@ logger = logging.getLogger(__name__)
 
 # Everyone looking at the client list.
 CLIENTS_GROUP = "clients.live"
+# Everyone looking at the orders board.
+ORDERS_GROUP = "orders.live"
 # Seconds one send may take before it is given up (and logged).
 SEND_TIMEOUT = 1.0
 
 ORDER_CREATED = "order.created"
+# To the board: one order's new state (or its deletion), and "many orders changed, refresh".
+ORDER_CHANGED = "order.changed"
+ORDERS_CHANGED = "orders.changed"
 # Sent to one session's sockets when it logs out; the consumer then closes them.
 SESSION_CLOSED = "session.closed"
 
@@ -60,6 +66,29 @@ def order_created_message(*, order_id: int) -> dict | None:
     }
 
 
+def order_changed_message(*, order_id: int | None, deleted: bool = False) -> dict:
+    """The board's event for one order: its card as the board draws it (orders.selectors
+    card_data), or `deleted`; `orders.changed` when `order_id` is None (a bulk change).
+
+    The column totals are not in it: computing them here would run their aggregate in every
+    writer's request right after its own commit retired the cached one (a GROUP BY over a
+    million orders per write). The board fetches them instead, debounced, from the cache that
+    every open board shares (orders/static/orders/board.js).
+    """
+    from orders.selectors import card_data
+
+    if order_id is None:
+        return {"type": ORDERS_CHANGED}
+    order = None if deleted else Order.objects.select_related("client").filter(pk=order_id).first()
+    return {
+        "type": ORDER_CHANGED,
+        "order_id": order_id,
+        # Gone already (deleted before this event was sent): the same as a deletion.
+        "deleted": order is None,
+        "order": card_data(order) if order is not None else None,
+    }
+
+
 def send_to_group(group: str, message: dict) -> bool:
     """Send `message` to `group` on the channel layer, within SEND_TIMEOUT seconds.
 
@@ -86,6 +115,19 @@ def on_order_created(sender, *, order_id: int, **kwargs) -> None:
     message = order_created_message(order_id=order_id)
     if message is not None:
         send_to_group(CLIENTS_GROUP, message)
+
+
+def on_order_changed(sender, *, order_id: int | None, deleted: bool = False, **kwargs) -> None:
+    """Receiver of clients.events.order_changed: tell everyone on the board."""
+    send_to_group(ORDERS_GROUP, order_changed_message(order_id=order_id, deleted=deleted))
+
+
+def on_clients_changed(sender, *, orders_only: bool = False, **kwargs) -> None:
+    """Receiver of clients.events.clients_changed: a change to clients (a merge moving their
+    orders with one UPDATE, a name edited, a client deleted) can change cards without any order
+    event; the boards refresh once. Order changes (`orders_only`) have their own event."""
+    if not orders_only:
+        send_to_group(ORDERS_GROUP, {"type": ORDERS_CHANGED})
 
 
 def on_user_logged_out(sender, request, user, **kwargs) -> None:

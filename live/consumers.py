@@ -1,4 +1,4 @@
-"""One consumer per stream: the client list's live events."""
+"""One consumer per stream: the client list's live events, and the orders board's."""
 
 import asyncio
 import logging
@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.sessions.backends import cached_db, db
 
-from clients.permissions import VIEW_ORDER
-from live.broadcast import CLIENTS_GROUP, session_group
+from clients.permissions import VIEW_CLIENT, VIEW_ORDER
+from live.broadcast import CLIENTS_GROUP, ORDERS_GROUP, session_group
 
 logger = logging.getLogger(__name__)
 
@@ -60,22 +60,23 @@ def _session_data(session_key: str) -> dict:
     return store_class(session_key).load()
 
 
-def may_watch(user) -> bool:
-    """Who may hold the live socket: whoever may see orders (the events carry them)."""
-    return bool(user and user.is_authenticated and user.is_active and user.has_perm(VIEW_ORDER))
+def may_watch(user, permissions: tuple[str, ...] = (VIEW_ORDER,)) -> bool:
+    """Who may hold a live socket: whoever holds the stream's `permissions` (by default, whoever
+    may see orders: the events carry them)."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perms(permissions))
 
 
 @database_sync_to_async
-def _may_watch(user) -> bool:
-    return may_watch(user)
+def _may_watch(user, permissions: tuple[str, ...]) -> bool:
+    return may_watch(user, permissions)
 
 
 @database_sync_to_async
-def _session_still_allows(session_key: str, user_id) -> bool:
+def _session_still_allows(session_key: str, user_id, permissions: tuple[str, ...]) -> bool:
     """Whether the session still logs in the same user, who may still watch: reloaded from the
     session store and the database, nothing taken from the handshake's copies."""
     user = get_user(SimpleNamespace(session=_SessionSnapshot(_session_data(session_key))))
-    return user.pk == user_id and may_watch(user)
+    return user.pk == user_id and may_watch(user, permissions)
 
 
 class ClientsLiveConsumer(AsyncJsonWebsocketConsumer):
@@ -89,6 +90,9 @@ class ClientsLiveConsumer(AsyncJsonWebsocketConsumer):
     """
 
     recheck: asyncio.Task | None = None
+    # The stream's group, and what a user needs to watch it (at the door and every re-check).
+    group = CLIENTS_GROUP
+    permissions: tuple[str, ...] = (VIEW_ORDER,)
 
     async def __call__(self, scope, receive, send) -> None:
         # disconnect() is not called when the server cancels the application (shutdown, a
@@ -102,11 +106,11 @@ class ClientsLiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         session_key = getattr(self.scope.get("session"), "session_key", None)
-        if not session_key or not await _may_watch(user):
+        if not session_key or not await _may_watch(user, self.permissions):
             await self.close()
             return
         self.session_key, self.user_id = session_key, user.pk
-        self.joined = [CLIENTS_GROUP, session_group(session_key)]
+        self.joined = [self.group, session_group(session_key)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -131,7 +135,9 @@ class ClientsLiveConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(RECHECK_SECONDS)
             try:
-                allowed = await _session_still_allows(self.session_key, self.user_id)
+                allowed = await _session_still_allows(
+                    self.session_key, self.user_id, self.permissions
+                )
             except Exception:
                 logger.exception("live: could not re-check a socket's session; closing it")
                 await self.close(code=CLOSE_RECHECK_FAILED)
@@ -144,3 +150,21 @@ class ClientsLiveConsumer(AsyncJsonWebsocketConsumer):
         if self.recheck is not None:
             self.recheck.cancel()
         self.recheck = None
+
+
+class OrdersLiveConsumer(ClientsLiveConsumer):
+    """Pushes the board's events (`order.changed`, `orders.changed`) to users who may see its
+    cards: orders and the clients they name, like the board page itself. The door, the logout
+    and the periodic re-check are the client list's (ClientsLiveConsumer)."""
+
+    group = ORDERS_GROUP
+    permissions = (VIEW_CLIENT, VIEW_ORDER)
+
+    async def order_created(self, event: dict) -> None:
+        """Not sent to this group; a board learns of new orders from `order.changed`."""
+
+    async def order_changed(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def orders_changed(self, event: dict) -> None:
+        await self.send_json(event)

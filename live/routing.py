@@ -1,7 +1,8 @@
 from django.urls import path
 
-from live.consumers import ClientsLiveConsumer
+from live.consumers import ClientsLiveConsumer, OrdersLiveConsumer
 
 websocket_urlpatterns = [
     path("ws/clients/", ClientsLiveConsumer.as_asgi(), name="live-clients"),
+    path("ws/orders/", OrdersLiveConsumer.as_asgi(), name="live-orders"),
 ]

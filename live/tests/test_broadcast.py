@@ -17,9 +17,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sent(monkeypatch):
-    """What the broadcaster hands to the channel layer, without a layer."""
+    """What the broadcaster hands to the channel layer but the board's, without a layer.
+    (The board's group has its own tests: live/tests/test_board_events.py.)"""
     calls = []
-    monkeypatch.setattr(broadcast, "send_to_group", lambda g, m: calls.append((g, m)) or True)
+
+    def send(group, message):
+        if group != broadcast.ORDERS_GROUP:
+            calls.append((group, message))
+        return True
+
+    monkeypatch.setattr(broadcast, "send_to_group", send)
     return calls
 
 
