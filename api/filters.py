@@ -7,6 +7,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError as APIValidationError
 
 from clients.models import Client, Order
+from clients.selectors import ClientListSpec
 
 
 class StrictBooleanWidget(BooleanWidget):
@@ -61,9 +62,10 @@ class ClientFilter(django_filters.FilterSet):
         fields = ["vip", "active", "search"]
 
     def filter_active(self, queryset, name, value):
+        # The stored count of open orders, as clients.selectors.ClientListSpec reads it.
         if value is None:
             return queryset
-        return queryset.active() if value else queryset.exclude(pk__in=Client.objects.active())
+        return queryset.active() if value else queryset.filter(open_orders_count=0)
 
     def filter_search(self, queryset, name, value):
         # The same matching as the web list's ?q=.
@@ -79,29 +81,51 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["status", "client"]
 
 
+# At most this many `?ordering=` terms (the id is added after them). Each further term makes
+# the sort wider and the deep pages' seek condition deeper (core.pagination.at_or_after) while
+# no index serves it; two already cover "by status, then newest".
+MAX_ORDERING_TERMS = 2
+
+
 class StrictOrderingFilter(filters.OrderingFilter):
-    """`?ordering=` on the view's `ordering_fields` only; anything else is a 400 (DRF would
-    silently ignore it and the caller would believe the results sorted). The id is appended
-    as a tie-breaker so that pages never overlap or skip rows."""
+    """`?ordering=` on the view's `ordering_fields` only, at most MAX_ORDERING_TERMS of them,
+    each once; anything else is a 400 (DRF would silently ignore it and the caller would
+    believe the results sorted). The id is appended as a tie-breaker, in the direction of the
+    last term (the direction its (field, id) index is read in), so that pages never overlap or
+    skip rows."""
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
         invalid = [term for term in fields if term.removeprefix("-") not in valid]
         if invalid:
+            shown = ", ".join(invalid[:5]) + (", …" if len(invalid) > 5 else "")
             raise APIValidationError(
                 {
                     self.ordering_param: [
-                        f"Cannot order by {', '.join(invalid)}; "
+                        f"Cannot order by {shown}; "
                         f"choose from {', '.join(sorted(valid))} (prefix - to reverse)."
                     ]
                 }
             )
+        names = [term.removeprefix("-") for term in fields]
+        if len(set(names)) != len(names):
+            raise APIValidationError({self.ordering_param: ["Name each field at most once."]})
         return fields
 
     def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        # Counted before anything else, so a long list costs no more than a short one.
+        if params and params.count(",") >= MAX_ORDERING_TERMS:
+            raise APIValidationError(
+                {
+                    self.ordering_param: [
+                        f"Order by at most {MAX_ORDERING_TERMS} fields, comma-separated."
+                    ]
+                }
+            )
         ordering = list(super().get_ordering(request, queryset, view) or ())
         if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
-            ordering.append("-id" if ordering[0].startswith("-") else "id")
+            ordering.append("-id" if ordering[-1].startswith("-") else "id")
         return ordering
 
     def get_schema_operation_parameters(self, view):
@@ -111,10 +135,12 @@ class StrictOrderingFilter(filters.OrderingFilter):
                 "name": self.ordering_param,
                 "required": False,
                 "in": "query",
-                "description": "Comma-separated fields to sort by; prefix - to reverse. "
-                "Any other field is a 400.",
+                "description": f"Comma-separated fields to sort by, at most "
+                f"{MAX_ORDERING_TERMS}; prefix - to reverse. Ties are broken by id. Any other "
+                "field, or more fields, is a 400.",
                 "schema": {
                     "type": "array",
+                    "maxItems": MAX_ORDERING_TERMS,
                     "items": {
                         "type": "string",
                         "enum": [term for f in fields for term in (f, f"-{f}")],
@@ -152,3 +178,25 @@ def _has_filter_parameters(filterset_class, params) -> bool:
         return True
     # A prefix, not the name: range and multi-value widgets add suffixes (`created_after`).
     return any(key.startswith(name) for key in params for name in filters)
+
+
+def client_list_spec(request, view) -> ClientListSpec:
+    """The API client list's parameters as the web list's ClientListSpec, validated by the
+    same filterset and ordering filter as every other list (a 400 on a bad boolean or
+    ordering). Without any filter parameter the form is skipped, as DjangoFilterBackend does
+    here."""
+    values = {"search": "", "vip": None, "active": None}
+    if _has_filter_parameters(ClientFilter, request.query_params):
+        filterset = ClientFilter(
+            data=request.query_params, queryset=view.get_queryset(), request=request
+        )
+        if not filterset.is_valid():
+            raise APIValidationError(filterset.errors)
+        values.update(filterset.form.cleaned_data)
+    ordering = StrictOrderingFilter().get_ordering(request, view.get_queryset(), view)
+    return ClientListSpec.build(
+        q=values["search"] or "",
+        sort=ordering,
+        vip=values["vip"],
+        active=values["active"],
+    )

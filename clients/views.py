@@ -16,6 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, UpdateView
 
@@ -23,13 +24,46 @@ from clients import permissions
 from clients.cache import client_list_page
 from clients.forms import ClientForm, ClientMergeForm, OrderForm, OrderStatusForm
 from clients.models import Client, Order
-from clients.selectors import EXPORT_CHUNK_SIZE, aiter_export, iter_export
+from clients.selectors import EXPORT_CHUNK_SIZE, ClientListSpec, aiter_export, iter_export
 from clients.services import MergeError, client_merge
 
-
 # --- Clients --------------------------------------------------------------------------------
+# The list's sortable columns: (sort key, header, first direction). Numbers and dates start
+# with the largest (who buys most, who came last), names from A.
+SORT_COLUMNS = [
+    ("name", _("Client"), ""),
+    ("orders_count", _("Orders"), "-"),
+    ("orders_total", _("Total amount"), "-"),
+    ("created_at", _("Added"), "-"),
+]
+
+
+def _href(spec: ClientListSpec, **changes) -> str:
+    # A changed sort or filter starts again at page 1: the same page number of another order
+    # or of other matches shows unrelated rows (and may not exist).
+    return "?" + spec.query_string(**changes).removesuffix("&")
+
+
+def sort_links(spec: ClientListSpec) -> dict[str, dict]:
+    """Each sortable column's header by sort key: its link (the other direction when it is
+    the sorted column, else its first direction) and its `aria-sort`."""
+    links = {}
+    for key, label, first in SORT_COLUMNS:
+        current = spec.sort.removeprefix("-") == key
+        descending = spec.sort.startswith("-")
+        target = (key if descending else f"-{key}") if current else f"{first}{key}"
+        links[key] = {
+            "label": label,
+            "href": _href(spec, sort=target),
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+        }
+    return links
+
+
 class ClientListView(PermissionRequiredMixin, ListView):
-    """The client list: search by name or email, 10 a page, each with its order totals."""
+    """The client list: search by name or email, filter VIP and active, sort by name, orders,
+    total or date added, 10 a page. Each page is one indexed query on the stored totals
+    (clients.selectors.client_list), shared with the API and the CSV export."""
 
     permission_required = permissions.VIEW_CLIENT
     model = Client
@@ -37,16 +71,17 @@ class ClientListView(PermissionRequiredMixin, ListView):
     context_object_name = "clients"
 
     def get_queryset(self):
-        return Client.objects.search(self.request.GET.get("q", ""))
+        self.spec = ClientListSpec.from_query(self.request.GET)
+        return self.spec.queryset()
 
     def paginate_queryset(self, queryset, page_size):
         # get_page() turns a junk or out-of-range ?page= into the nearest real page, where
-        # ListView would answer 404; the totals are computed for that page only. The count,
-        # the rows and their HTML come from a versioned cache; the page itself is rendered on
-        # every request (why not cache_page: clients/cache.py).
+        # ListView would answer 404. The count, the rows and their HTML come from a versioned
+        # cache; the page itself is rendered on every request (why not cache_page:
+        # clients/cache.py).
         paginator, page = client_list_page(
             queryset,
-            q=self.request.GET.get("q", ""),
+            spec=self.spec,
             number=self.request.GET.get(self.page_kwarg),
             per_page=page_size,
             # Rows link to "<list_url><id>/" and "<list_url><id>/edit/": one reverse() for
@@ -59,9 +94,19 @@ class ClientListView(PermissionRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["q"] = self.request.GET.get("q", "").strip()
-        context["rows_html"] = context["page_obj"].html["rows"]
-        context["pagination_html"] = context["page_obj"].html["pagination"]
+        spec = self.spec
+        context.update(
+            q=spec.q,
+            spec=spec,
+            sort_links=sort_links(spec),
+            vip_href=_href(spec, vip=None if spec.vip else "1"),
+            active_href=_href(spec, active=None if spec.active else "1"),
+            clear_filters_href=_href(spec, vip=None, active=None),
+            clear_search_href=_href(spec, q=None),
+            export_query=spec.query_string().removesuffix("&"),
+            rows_html=context["page_obj"].html["rows"],
+            pagination_html=context["page_obj"].html["pagination"],
+        )
         return context
 
 
@@ -264,7 +309,8 @@ class ClientMergeView(PermissionRequiredMixin, FormView):
 
 # --- CSV export -----------------------------------------------------------------------------
 class ClientExportView(PermissionRequiredMixin, View):
-    """GET /clients/export.csv[?q=...]: the clients the list would show, as a CSV download.
+    """GET /clients/export.csv[?q=&sort=&vip=1&active=1]: every client the list would show,
+    in its order (clients.selectors.client_list), as a CSV download.
 
     Memory stays flat and there is one query whatever the number of rows: the rows stream from
     the database `chunk_size` at a time (clients.selectors.iter_export). Which generator
@@ -277,11 +323,11 @@ class ClientExportView(PermissionRequiredMixin, View):
     chunk_size = EXPORT_CHUNK_SIZE
 
     def get(self, request, *args, **kwargs):
-        q = request.GET.get("q", "").strip()
+        params = ClientListSpec.from_query(request.GET).params()
         if isinstance(request, ASGIRequest):
-            content = aiter_export(q=q, chunk_size=self.chunk_size)
+            content = aiter_export(chunk_size=self.chunk_size, **params)
         else:
-            content = iter_export(q=q, chunk_size=self.chunk_size)
+            content = iter_export(chunk_size=self.chunk_size, **params)
         response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
         filename = f"clients-{timezone.localdate():%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -26,6 +26,9 @@ from django.db.models import Q, QuerySet
 # list has 100 anchors.
 ANCHOR_STRIDE = 1000
 ANCHOR_TIMEOUT = 3600  # seconds; the key's version makes them exact, this only bounds memory
+# An ordering of more fields pages with OFFSET: no index serves it, and each field nests the
+# seek condition once more (the API caps `?ordering=` below this, api/filters.py).
+MAX_SEEK_FIELDS = 4
 
 
 def seek_fields(queryset: QuerySet) -> list[tuple[str, bool]] | None:
@@ -33,6 +36,8 @@ def seek_fields(queryset: QuerySet) -> list[tuple[str, bool]] | None:
     over plain model fields, else None."""
     query, opts = queryset.query, queryset.model._meta
     ordering = query.order_by or (opts.ordering if query.default_ordering else ())
+    if len(ordering) > MAX_SEEK_FIELDS:
+        return None
     fields = []
     for item in ordering:
         if not isinstance(item, str) or "__" in item or item.lstrip("-") == "?":
@@ -56,14 +61,20 @@ def at_or_after(fields: list[tuple[str, bool]], anchor: tuple) -> Q:
     Lexicographically: (a, b) <= (x, y) for descending fields is a < x OR (a = x AND b <= y).
     The leading `a <= x` says the same thing once more, in a form PostgreSQL turns into an
     index bound (it cannot derive one from the OR): the scan starts at the anchor.
+
+    Built from the last field outwards, in a loop: the condition nests once per field, and
+    seek_fields() allows at most MAX_SEEK_FIELDS of them.
     """
-    (name, descending), *rest = fields
-    value, *rest_values = anchor
-    bound = Q(**{f"{name}__{'lte' if descending else 'gte'}": value})
-    if not rest:
-        return bound
-    beyond = Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
-    return bound & (beyond | (Q(**{name: value}) & at_or_after(rest, tuple(rest_values))))
+    *outer, (name, descending) = fields
+    *outer_values, value = anchor
+    condition = Q(**{f"{name}__{'lte' if descending else 'gte'}": value})
+    for (name, descending), value in zip(reversed(outer), reversed(outer_values), strict=True):
+        beyond = Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
+        condition = beyond | (Q(**{name: value}) & condition)
+    if outer:
+        (name, descending), value = fields[0], anchor[0]
+        condition = Q(**{f"{name}__{'lte' if descending else 'gte'}": value}) & condition
+    return condition
 
 
 def anchor_cache_key(prefix: str, block: int) -> str:

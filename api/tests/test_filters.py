@@ -126,7 +126,11 @@ def test_page_size_is_capped_at_100(reader_api):
     [
         ("/api/clients/?vip=maybe", 400),
         ("/api/clients/?active=perhaps", 400),
-        ("/api/clients/?ordering=orders_total", 400),
+        ("/api/clients/?ordering=open_orders_count", 400),
+        ("/api/clients/?ordering=name,-created_at,email", 400),
+        ("/api/clients/?ordering=name,-name", 400),
+        ("/api/clients/?ordering=" + ",".join(["name"] * 10_000), 400),
+        ("/api/clients/?ordering=name,", 400),
         ("/api/clients/?ordering=name,password", 400),
         ("/api/clients/?ordering=-", 400),
         ("/api/orders/?status=NOPE", 400),
@@ -153,13 +157,20 @@ def test_bad_query_is_a_4xx_json_error(reader_api, people, url, status):
 
 
 def test_unknown_ordering_says_what_is_allowed(reader_api):
-    response = reader_api.get("/api/clients/?ordering=orders_total")
+    response = reader_api.get("/api/clients/?ordering=open_orders_count")
     assert response.json() == {
         "ordering": [
-            "Cannot order by orders_total; choose from created_at, email, name "
-            "(prefix - to reverse)."
+            "Cannot order by open_orders_count; choose from created_at, email, name, "
+            "orders_count, orders_total (prefix - to reverse)."
         ]
     }
+
+
+def test_too_many_ordering_terms_say_the_limit(reader_api):
+    response = reader_api.get("/api/clients/?ordering=name,email,created_at")
+    assert response.status_code == 400
+    assert response.json() == {"ordering": ["Order by at most 2 fields, comma-separated."]}
+    assert reader_api.get("/api/clients/?ordering=-orders_total,name").status_code == 200
 
 
 def test_malformed_json_is_a_400(staff_api):
