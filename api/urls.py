@@ -13,5 +13,6 @@ router.register("orders", views.OrderViewSet, basename="order")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("stats/", include("dashboard.api")),  # the dashboard's figures (dashboard/api.py)
     path("", include(router.urls)),
 ]

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "reports",
     "live",
     "orders",
+    "dashboard",
     "api",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
@@ -173,7 +174,7 @@ AUTH_PASSWORD_VALIDATORS = [
     )
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "clients:list"
+LOGIN_REDIRECT_URL = "dashboard:index"
 LOGOUT_REDIRECT_URL = "login"
 
 # Five failed logins for one username from one address lock it out for 15 minutes.

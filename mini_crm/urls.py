@@ -8,7 +8,7 @@ from api import views as api_views
 from core import views as core_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="clients:list"), name="home"),
+    path("", RedirectView.as_view(pattern_name="dashboard:index"), name="home"),
     path("health/", core_views.health, name="health"),
     path("health/ready/", core_views.health_ready, name="health-ready"),
     path(
@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/token/", api_views.account_token, name="account-token"),
     path("accounts/token/revoke/", api_views.account_token_revoke, name="account-token-revoke"),
     path("media/<path:path>", core_views.protected_media, name="media"),
+    path("dashboard/", include("dashboard.urls")),
     path("clients/", include("clients.urls")),
     path("orders/", include("orders.urls")),
     path("api/", include("api.urls")),
