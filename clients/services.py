@@ -1,10 +1,11 @@
 """Business rules and writes that touch several rows. Views, the admin and the API call these."""
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 
 from clients import events, triggers
@@ -39,25 +40,45 @@ class MergeResult:
     filled_fields: tuple[str, ...]  # the target's fields filled from the source
 
 
+# A merge that finds one of the source's orders locked by another writer steps back and tries
+# again this many times, this many seconds apart (times the attempt).
+MERGE_ATTEMPTS = 5
+MERGE_RETRY_SECONDS = 0.05
+
+
 def client_merge(*, source_id: int, target_id: int) -> MergeResult:
     """Merge the duplicate `source` into `target`, all or nothing: the source's orders move to
     the target (one UPDATE), the target's empty phone and avatar are filled from the source,
     the target is VIP if either was, and the source is deleted. The list cache (and any other
     `clients_changed` subscriber) hears of it once the transaction commits.
 
-    Raises MergeError when source and target are the same client or either no longer exists.
+    Raises MergeError when source and target are the same client, either no longer exists,
+    or their orders stay busy with other writers (code "busy": try again).
     """
     if source_id == target_id:
         raise MergeError(
             "A client cannot be merged into itself: choose two different clients.",
             code="same_client",
         )
+    for attempt in range(MERGE_ATTEMPTS):
+        try:
+            return _merge_once(source_id=source_id, target_id=target_id)
+        except _OrdersBusy:
+            time.sleep(MERGE_RETRY_SECONDS * (attempt + 1))
+    raise MergeError(
+        "Someone is changing these clients' orders right now: nothing was merged. "
+        "Try again in a moment.",
+        code="busy",
+    )
+
+
+class _OrdersBusy(Exception):
+    pass
+
+
+def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
     with transaction.atomic():
-        # The source's orders first: a concurrent re-pricing or status change of one of them
-        # holds that order and then waits for the client (its roll-up trigger), so taking the
-        # clients first and the orders second would be the opposite order: a deadlock.
-        list(Order.objects.select_for_update().filter(client_id=source_id).values_list("pk"))
-        # Then both clients, always lower id first. Two people merging A→B and B→A at once would
+        # Lock both rows, always lower id first. Two people merging A→B and B→A at once would
         # otherwise each lock their source and wait for the other's: a deadlock, which
         # PostgreSQL breaks by failing one of them with an error. In one global order the
         # second simply waits, then finds its client gone (a clear MergeError below).
@@ -76,6 +97,15 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
                 )
             locked[pk] = client
         source, target = locked[source_id], locked[target_id]
+        # Then the source's orders, without waiting: a writer editing one of them holds the
+        # order and waits for its client (the roll-up trigger locks orders, then clients), so
+        # waiting here would be a deadlock. The merge steps back instead (client_merge
+        # retries); once the clients are locked, no order can join the source unseen.
+        orders = Order.objects.select_for_update(nowait=True).filter(client_id=source.pk)
+        try:
+            list(orders.order_by("pk").values_list("pk"))
+        except OperationalError:  # "could not obtain lock": the whole attempt rolls back
+            raise _OrdersBusy from None
 
         moved = Order.objects.filter(client_id=source.pk).update(client_id=target.pk)
 
