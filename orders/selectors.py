@@ -192,12 +192,18 @@ class OrderPaginator(AnchoredPaginator):
         return self._count_of()
 
 
-def order_list_page(filters: OrderFilters, *, number, per_page: int, version: int | None) -> Page:
+def order_list_page(
+    filters: OrderFilters,
+    queryset: QuerySet[Order],
+    *,
+    number,
+    per_page: int,
+    version: int | None,
+) -> Page:
     """The page `number` (the raw ?page=: junk or out of range gives the nearest real page) of
-    the orders `filters` match, with its paginator and the per-status totals
-    (`page.columns`)."""
+    `queryset`, the orders `filters` match (`filters.queryset()`), with its paginator and the
+    per-status totals (`page.columns`)."""
     totals = column_totals(version=version)
-    queryset = filters.queryset()
     count = order_count(filters, totals)
 
     def count_of() -> int:

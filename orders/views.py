@@ -82,6 +82,7 @@ class OrderListView(PermissionRequiredMixin, ListView):
     def paginate_queryset(self, queryset, page_size):
         page = selectors.order_list_page(
             self.filters,
+            queryset,
             number=self.request.GET.get(self.page_kwarg),
             per_page=page_size,
             version=selectors.current_version(),
