@@ -135,7 +135,7 @@
     if (!body || !stats.top_clients) return;
     var rows = stats.top_clients.map(function (client, i) {
       var tr = document.createElement("tr");
-      tr.appendChild(cell(String(i + 1)));
+      tr.appendChild(cell(String(i + 1), "hide-sm"));
       var name = document.createElement("td");
       var link = document.createElement("a");
       link.href = client.url;
