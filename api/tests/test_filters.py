@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from clients.models import Order
+from clients.models import Client, Order
 from clients.tests.factories import ClientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +191,50 @@ def test_json_that_is_not_an_object_is_a_400(staff_api):
     response = staff_api.post("/api/clients/", ["a", "list"])
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("orders_total", lambda: Client.objects.order_by("orders_total", "id")),
+        ("-orders_total", lambda: Client.objects.order_by("-orders_total", "-id")),
+        ("orders_count", lambda: Client.objects.order_by("orders_count", "id")),
+        ("-orders_count", lambda: Client.objects.order_by("-orders_count", "-id")),
+        ("-orders_count,name", lambda: Client.objects.order_by("-orders_count", "name", "id")),
+    ],
+)
+def test_client_ordering_by_the_stored_totals_breaks_ties_by_id(reader_api, ordering, expected):
+    for i in range(9):
+        OrderFactory.create_batch(i % 3, client=ClientFactory(name=f"C{i % 2}"))
+    listed = [
+        row["id"]
+        for page in (1, 2)
+        for row in reader_api.get(
+            f"/api/clients/?ordering={ordering}&page_size=5&page={page}"
+        ).json()["results"]
+    ]
+    assert listed == [c.pk for c in expected()]
+
+
+def test_active_false_lists_the_clients_without_an_open_order(reader_api, people):
+    response = reader_api.get("/api/clients/?active=false&ordering=name")
+    assert names(response) == ["Alan Turing", "Grace Hopper"]
+    assert response.json()["count"] == Client.objects.filter(open_orders_count=0).count() == 2
+
+
+def test_an_order_moves_a_client_to_the_top_of_the_api_by_total_at_once(
+    reader_api, django_capture_on_commit_callbacks
+):
+    for _ in range(3):
+        OrderFactory(amount=Decimal("10.00"))
+    small = ClientFactory(name="Small")
+    url = "/api/clients/?ordering=-orders_total"
+    assert reader_api.get(url).json()["results"][-1]["id"] == small.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        OrderFactory(client=small, amount=Decimal("50.00"))
+    first = reader_api.get(url).json()["results"][0]
+    assert (first["id"], first["orders_count"], first["orders_total"]) == (small.pk, 1, "50.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        small.orders.update(status=Order.Status.DONE)
+        OrderFactory(client=small, amount=Decimal("1.00"), status=Order.Status.DONE)
+    assert reader_api.get("/api/clients/?active=true").json()["count"] == 3

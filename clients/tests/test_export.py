@@ -289,3 +289,28 @@ def test_a_nul_character_in_the_search_exports_just_the_header(member_client):
     ClientFactory(name="Ada")
     rows = parse(body(member_client.get(f"{URL}?q=a%00")))
     assert rows == [selectors.EXPORT_HEADER]
+
+
+def test_the_export_follows_the_lists_sort_and_filters(member_client):
+    big = ClientFactory(name="Big", vip=True)
+    OrderFactory(client=big, amount=Decimal("900.00"))
+    small = ClientFactory(name="Small", vip=True)
+    OrderFactory(client=small, amount=Decimal("5.00"))
+    done = ClientFactory(name="Done VIP", vip=True)
+    OrderFactory(client=done, amount=Decimal("50.00"), status="DONE")
+    ClientFactory(name="Plain")
+
+    def names(query: str) -> list[str]:
+        return [row[1] for row in parse(body(member_client.get(f"{URL}?{query}")))[1:]]
+
+    assert names("sort=-orders_total&vip=1") == ["Big", "Done VIP", "Small"]
+    assert names("sort=orders_total&vip=1&active=1") == ["Small", "Big"]
+    assert names("sort=-name&q=p") == ["Plain", "Done VIP"]
+    # An unknown sort is the list's default, newest first, as on the page.
+    assert names("sort=password") == ["Plain", "Done VIP", "Small", "Big"]
+
+
+def test_the_lists_export_link_downloads_what_the_list_shows(member_client):
+    ClientFactory(name="Ada", vip=True)
+    html = member_client.get("/clients/?q=ad&sort=name&vip=1").text
+    assert f'href="{URL}?q=ad&amp;sort=name&amp;vip=1"' in html
