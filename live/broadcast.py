@@ -8,10 +8,13 @@ never breaks or undoes the save.
 
 import asyncio
 import logging
+import os
+import threading
 from decimal import Decimal
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 
 from clients.models import Client, Order
 
@@ -103,11 +106,35 @@ def send_to_group(group: str, message: dict) -> bool:
         async def send() -> None:
             await asyncio.wait_for(layer.group_send(group, message), timeout=SEND_TIMEOUT)
 
-        async_to_sync(send)()
+        if isinstance(layer, RedisChannelLayer):
+            # On the process's own loop: channels_redis keeps one connection pool per event
+            # loop, and async_to_sync runs each call on a new loop, so every send opened (and
+            # dropped) a Redis connection: 3 ms of CPU per send, four times the INSERT that
+            # caused it (docs/performance.md#broadcast-loop).
+            asyncio.run_coroutine_threadsafe(send(), _loop()).result(timeout=SEND_TIMEOUT + 1)
+        else:
+            # The in-memory layer (the embedded default, the tests) lives on the caller's loop.
+            async_to_sync(send)()
     except Exception:
         logger.exception("live: could not send %r to group %r", message.get("type"), group)
         return False
     return True
+
+
+_loop_lock = threading.Lock()
+_loop_state: dict = {}
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """This process's broadcast loop, started on first use in a daemon thread (again after a
+    fork: a gunicorn worker does not inherit its parent's threads)."""
+    with _loop_lock:
+        loop = _loop_state.get("loop")
+        if loop is None or _loop_state.get("pid") != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="live-broadcast", daemon=True).start()
+            _loop_state.update(loop=loop, pid=os.getpid())
+        return loop
 
 
 def on_order_created(sender, *, order_id: int, **kwargs) -> None:
