@@ -142,3 +142,14 @@ def test_delete_message_for_one_order_is_singular(member_client):
     OrderFactory(client=c)
     response = member_client.post(f"/clients/{c.pk}/edit/delete/", follow=True)
     assert "1 order was deleted with it." in response.text
+
+
+def test_shows_open_orders_and_links_to_the_clients_orders_list(member_client):
+    c = ClientFactory()
+    OrderFactory(client=c, status=Order.Status.NEW)
+    OrderFactory(client=c, status=Order.Status.DONE)
+    html = member_client.get(f"/clients/{c.pk}/").text
+    assert '<dd class="num" data-field="open_orders_count">1</dd>' in html
+    assert f'href="/orders/?client={c.pk}"' in html
+    empty = ClientFactory()
+    assert "/orders/?client=" not in member_client.get(f"/clients/{empty.pk}/").text

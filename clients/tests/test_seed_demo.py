@@ -1,13 +1,18 @@
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import F, Max, Min
+from django.utils import timezone
 
 from clients import permissions
 from clients.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, ROLE_LOGINS
 from clients.models import Client, Order
+from clients.services import totals_drift
+from dashboard.services import rollups_drift
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +105,15 @@ def test_seed_refuses_to_run_in_production_unless_forced(settings):
     assert not get_user_model().objects.filter(username=DEMO_USERNAME).exists()
     call_command("seed_demo", clients=1, force=True)
     assert Client.objects.count() == 1
+
+
+def test_the_demo_history_spans_a_year_and_keeps_every_total_exact():
+    call_command("seed_demo", clients=60, orders=4)
+    now = timezone.now()
+    span = Client.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert now - span["first"] > timedelta(days=200)  # months of history for the dashboard
+    assert span["last"] <= now
+    assert not Order.objects.filter(created_at__lt=F("client__created_at")).exists()
+    assert Order.objects.filter(created_at__gte=now - timedelta(days=31)).exists()
+    assert totals_drift() == []
+    assert rollups_drift() == []

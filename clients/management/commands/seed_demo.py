@@ -1,11 +1,13 @@
 import random
 import unicodedata
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from clients.models import Client, Order
 from clients.permissions import MANAGERS, SALES, VIEWERS, role_group
@@ -82,6 +84,8 @@ ROLE_LOGINS = {
     "viewer": ("viewer12345", VIEWERS),
 }
 BATCH = 5_000
+# The demo data's history, in days back from now.
+DEMO_DAYS = 365
 
 
 def ascii_slug(word: str) -> str:
@@ -147,6 +151,7 @@ class Command(BaseCommand):
                     for _ in range(rng.randint(0, 2 * orders) if orders else 0)
                 ]
                 created_orders += len(Order.objects.bulk_create(order_rows, batch_size=BATCH))
+                self.backdate(new, order_rows, rng)
             self.progress(stop, clients)
         self.stdout.write(
             self.style.SUCCESS(
@@ -203,6 +208,21 @@ class Command(BaseCommand):
             # bulk_create sends no post_save: apply the VIP rule here, the same function.
             vip=is_vip_email(email),
         )
+
+    @staticmethod
+    def backdate(clients: list[Client], orders: list[Order], rng: random.Random) -> None:
+        """Spread the new rows over the last year (created_at is set on insert, so it is
+        changed after), so the dashboard's months and the list's "date added" mean something:
+        clients from a year ago to today, each order between its client's arrival and now."""
+        now = timezone.now()
+        for client in clients:
+            # More clients lately, as a growing business has: a square root skews to recent.
+            client.created_at = now - timedelta(days=DEMO_DAYS * (1 - rng.random() ** 0.5))
+        for order in orders:
+            since = (now - order.client.created_at).total_seconds()
+            order.created_at = order.client.created_at + timedelta(seconds=since * rng.random())
+        Client.objects.bulk_update(clients, ["created_at"], batch_size=BATCH)
+        Order.objects.bulk_update(orders, ["created_at"], batch_size=BATCH)
 
     @staticmethod
     def make_order(client: Client, rng: random.Random) -> Order:
