@@ -16,8 +16,8 @@ class ClientSerializer(serializers.ModelSerializer):
     """A client with its order totals. The validation rules (example.com, phone, avatar image,
     unique email) come from the model fields, the same rules the forms and the admin apply.
 
-    `orders_count` / `orders_total` are annotations: a list page gets them from
-    api.pagination.ClientTotalsPaginator, a single client from the viewset's queryset.
+    `orders_count` / `orders_total` are the roll-ups stored on the client (kept by database
+    triggers, clients/triggers.py): read-only, and no query of their own.
     """
 
     serializer_field_mapping = {
