@@ -52,7 +52,7 @@ class ClientQuerySet(models.QuerySet):
             computed_orders_total=Round(
                 Coalesce(Sum("orders__amount"), Value(ZERO)),
                 2,
-                output_field=DecimalField(max_digits=14, decimal_places=2),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
             ),
             computed_open_orders_count=Count("orders", filter=~Q(orders__status=OPEN_EXCLUDED)),
         )
@@ -77,7 +77,7 @@ class Client(models.Model):
     # QuerySet.update(), the admin, raw SQL. App code never writes them.
     orders_count = models.PositiveIntegerField(default=0, editable=False)
     orders_total = models.DecimalField(
-        max_digits=14, decimal_places=2, default=ZERO, editable=False
+        max_digits=18, decimal_places=2, default=ZERO, editable=False
     )
     open_orders_count = models.PositiveIntegerField(default=0, editable=False)
 

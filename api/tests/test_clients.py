@@ -180,9 +180,9 @@ def test_list_runs_a_constant_number_of_queries(reader_api, rows):
 def test_a_total_wider_than_any_single_amount_is_shown_exactly(reader_api):
     ada = ClientFactory()
     big = Decimal("9999999999.99")  # the largest amount an order can hold (12 digits)
-    # 99 of them: 14 digits, the widest total the stored roll-up holds (Decimal(14, 2)).
-    Order.objects.bulk_create([Order(client=ada, title="Big", amount=big) for _ in range(99)])
-    expected = str(big * 99)
+    # 1,001 of them: 15 digits, well within the stored roll-up (Decimal(18, 2)).
+    Order.objects.bulk_create([Order(client=ada, title="Big", amount=big) for _ in range(1001)])
+    expected = str(big * 1001)
     assert reader_api.get(f"/api/clients/{ada.pk}/").json()["orders_total"] == expected
     assert reader_api.get("/api/clients/").json()["results"][0]["orders_total"] == expected
 

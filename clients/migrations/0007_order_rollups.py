@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='client',
             name='orders_total',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14),
+            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=18),
         ),
         migrations.AddIndex(
             model_name='client',
