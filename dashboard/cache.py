@@ -8,6 +8,8 @@ after TIMEOUT seconds at most, which only bounds memory (and what a write that s
 such as raw SQL, leaves behind).
 """
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.timezone import get_current_timezone_name
@@ -19,7 +21,12 @@ from dashboard.selectors import dashboard_stats, month_starts
 
 TIMEOUT = 300  # seconds
 # Bump when the shape of the cached figures changes, so old entries are never read.
-FORMAT = 1
+FORMAT = 2
+
+
+def _timeout(now) -> float:
+    next_month = month_starts(now, timezone.get_current_timezone(), count=1)[-1]
+    return max(1, min(TIMEOUT, (next_month - now).total_seconds()))
 
 
 def cached_dashboard_stats() -> dict:
@@ -27,11 +34,16 @@ def cached_dashboard_stats() -> dict:
     version = version_get(NAMESPACE)
     if version is None:  # the cache is down: compute, store nothing
         return dashboard_stats()
-    key = f"dashboard:stats:{FORMAT}:{version}:{get_language()}:{get_current_timezone_name()}"
-    stats = cache.get(key)
-    if stats is None:
+    return cached(f"stats:{version}", dashboard_stats)
+
+
+def cached[T](name: str, compute: Callable[[], T]) -> T:
+    """`compute()` cached under `name` (which must hold the `clients` version) for the current
+    language and time zone, until the next month starts or TIMEOUT at most."""
+    key = f"dashboard:{FORMAT}:{name}:{get_language()}:{get_current_timezone_name()}"
+    value = cache.get(key)
+    if value is None:
         now = timezone.now()
-        stats = dashboard_stats(now=now)
-        next_month = month_starts(now, timezone.get_current_timezone(), count=1)[-1]
-        cache.set(key, stats, timeout=max(1, min(TIMEOUT, (next_month - now).total_seconds())))
-    return stats
+        value = compute()
+        cache.set(key, value, timeout=_timeout(now))
+    return value

@@ -193,9 +193,11 @@ def may_view_dashboard(user) -> bool:
     return user.has_perm(permissions.VIEW_CLIENT) or user.has_perm(permissions.VIEW_ORDER)
 
 
+def may_see(section: str, allowed) -> bool:
+    """Whether the predicate `allowed(permission)` grants every permission `section` needs."""
+    return all(allowed(permission) for permission in SECTIONS.get(section, ()))
+
+
 def visible_stats(stats: dict, *, allowed) -> dict:
     """`stats` with each section the predicate `allowed(permission)` refuses set to None."""
-    return {
-        key: value if all(allowed(permission) for permission in SECTIONS.get(key, ())) else None
-        for key, value in stats.items()
-    }
+    return {key: value if may_see(key, allowed) else None for key, value in stats.items()}

@@ -130,3 +130,21 @@ def test_the_month_follows_the_business_time_zone(member_client, settings, monke
     assert stats["last_month"]["month"] == "2026-03"
     assert (stats["last_month"]["orders_count"], stats["last_month"]["amount"]) == (1, "7.00")
     assert stats["this_month"]["orders_count"] == 0
+
+
+def test_the_cached_figures_are_kept_apart_by_what_each_user_may_see(client, member):
+    OrderFactory(amount=Decimal("12.00"))
+    client.force_login(member)
+    assert b"chart-amount" in client.get(URL).content  # the manager's figures, now cached
+    with_permissions(client, VIEW_CLIENT)
+    content = client.get(URL).content
+    assert b"chart-amount" not in content
+    assert b'data-stat="clients.total"' in content
+
+
+def test_a_cached_page_shows_a_new_order_at_once(member_client, django_capture_on_commit_callbacks):
+    OrderFactory(amount=Decimal("10.00"))
+    assert b"10.00" in member_client.get(URL).content
+    with django_capture_on_commit_callbacks(execute=True):  # the version moves on at commit
+        OrderFactory(amount=Decimal("32.00"))
+    assert b"42.00" in member_client.get(URL).content
