@@ -12,12 +12,20 @@ SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("name", ["client-list", "live-notice", "client-detail", "api-docs"])
-def test_the_readme_screenshot_is_a_png(name):
+@pytest.mark.parametrize(
+    ("name", "window"),
+    [
+        *((name, (1100, 700)) for name in ("client-list", "live-notice", "client-detail")),
+        *((name, (1100, 700)) for name in ("api-docs", "dashboard", "orders", "board")),
+        ("client-list-390", (390, 844)),
+        ("board-390", (390, 844)),
+    ],
+)
+def test_the_readme_screenshot_is_a_png(name, window):
     data = (SHOTS / f"{name}.png").read_bytes()
     assert data[:8] == PNG_SIGNATURE
-    # The IHDR chunk comes first: the width and height of a page taken in a 1100 x 700 window.
+    # The IHDR chunk comes first: the width and height of a page taken in its window.
     width, height = struct.unpack(">II", data[16:24])
-    assert width == 1100
-    assert height >= 700
+    assert width == window[0]
+    assert height >= window[1]
     assert len(data) > 10_000
