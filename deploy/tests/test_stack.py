@@ -253,7 +253,7 @@ def browser(stack) -> Browser:
             {"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
         )
         assert response.status == 302, response.text[:1000]
-        assert response.header("Location") == "/clients/"
+        assert response.header("Location") == "/dashboard/"  # the landing page after login
         stack.logged_in = browser
     return stack.logged_in
 
