@@ -108,16 +108,6 @@ def versioned_query_key(queryset: QuerySet) -> str | None:
     return _key(version, _digest(sql), queryset.model._meta.label_lower)
 
 
-def cached[T](key: str | None, compute: Callable[[], T]) -> T:
-    """The value cached under `key`, or `compute()` stored there; `key` None means no cache."""
-    value = cache.get(key) if key is not None else None
-    if value is None:
-        value = compute()
-        if key is not None:
-            cache.set(key, value, TIMEOUT)
-    return value
-
-
 class VersionedCountPaginator(CachedCountPaginator):
     """Any queryset (the API's orders), its COUNT(*) and deep-page anchors cached under the list
     version and the query's SQL: over 1M orders the count is the most expensive query of a
