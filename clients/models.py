@@ -17,6 +17,8 @@ ZERO = Decimal("0.00")
 # The one status that does not count as open (Order.Status.DONE; the triggers of migration
 # 0007 spell it too).
 OPEN_EXCLUDED = "DONE"
+# Client's fields that only the database's triggers write (clients/triggers.py).
+ROLLUP_FIELDS = frozenset({"orders_count", "orders_total", "open_orders_count"})
 
 
 class ClientQuerySet(models.QuerySet):
@@ -126,6 +128,18 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # The roll-ups belong to the triggers: a client read before an order was written and
+        # saved after it (the edit page, the API, the admin, a script) would write its stale
+        # copy back over the trigger's values. An update therefore names every other field.
+        if update_fields is None and not self._state.adding:
+            update_fields = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in ROLLUP_FIELDS
+            ]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def initials(self) -> str:

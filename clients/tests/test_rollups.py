@@ -237,3 +237,29 @@ def test_the_nightly_task_logs_drift_as_an_error_and_fixes_it(caplog):
 def test_the_nightly_task_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["check-totals"]
     assert entry["task"] == check_totals.name
+
+
+# --- A client saved with the totals it read earlier -------------------------------------------
+def test_saving_a_client_read_before_an_order_keeps_the_triggers_totals():
+    c = ClientFactory()
+    stale = Client.objects.get(pk=c.pk)  # 0 orders, as read
+    OrderFactory(client=c, amount=Decimal("5.00"))
+    stale.name = "Renamed"
+    stale.save()
+    assert stored(c) == (1, Decimal("5.00"), 1)
+    assert Client.objects.get(pk=c.pk).name == "Renamed"
+    assert_exact()
+
+
+def test_the_edit_page_and_the_api_never_write_the_totals_back(member_client, staff_client):
+    c = ClientFactory(name="Before", email="before@mail.test")
+    OrderFactory(client=c, amount=Decimal("7.00"))
+    form = {"name": "After", "email": c.email, "phone": ""}
+    assert member_client.post(f"/clients/{c.pk}/edit/", form).status_code == 302
+    response = staff_client.patch(
+        f"/api/clients/{c.pk}/", {"name": "Again"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert stored(c) == (1, Decimal("7.00"), 1)
+    OrderFactory(client=c).delete()  # below zero it would break the CHECK constraints
+    assert_exact()
