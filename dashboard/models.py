@@ -57,7 +57,7 @@ class OrderRollup(models.Model):
     bucket = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Order.Status.choices)
     orders_count = models.BigIntegerField(default=0)
-    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
         constraints = [

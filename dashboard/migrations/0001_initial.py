@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('bucket', models.DateTimeField()),
                 ('status', models.CharField(choices=[('NEW', 'New'), ('IN_PROGRESS', 'In progress'), ('DONE', 'Done')], max_length=16)),
                 ('orders_count', models.BigIntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=16)),
+                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('bucket', 'status'), name='order_rollup_unique'), models.CheckConstraint(condition=models.Q(('orders_count__gte', 0)), name='order_rollup_count_not_negative'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='order_rollup_amount_not_negative')],

@@ -148,3 +148,15 @@ def test_a_cached_page_shows_a_new_order_at_once(member_client, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):  # the version moves on at commit
         OrderFactory(amount=Decimal("32.00"))
     assert b"42.00" in member_client.get(URL).content
+
+
+def test_the_menu_offers_only_the_pages_the_user_may_open(client, nobody):
+    client.force_login(nobody)
+    html = client.get("/accounts/token/").text
+    for path in ("/dashboard/", "/clients/", "/orders/", "/orders/board/"):
+        assert f'href="{path}"' not in html
+    with_permissions(client, VIEW_ORDER)  # orders name their clients: no orders pages either
+    html = client.get("/accounts/token/").text
+    assert 'href="/dashboard/"' in html
+    assert 'href="/orders/"' not in html
+    assert 'href="/clients/"' not in html
