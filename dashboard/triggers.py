@@ -14,8 +14,9 @@ SQLite has no statement-level triggers: one per row, with an upsert.
 
 Installed by migration 0001 and re-ensured after every `migrate` (dashboard/apps.py); on SQLite
 dropped before `migrate` too (a table rebuild refuses to rename a table a trigger names).
-`REBUILD` recomputes both roll-ups from scratch: the migration's backfill, `fix` after a drift,
-and what a bulk load that disables the triggers (bench/seed.py) must run after it.
+`REBUILD` recomputes both roll-ups from scratch: the migration's backfill, the fix after a drift
+(`manage.py check_rollups --fix`, the nightly `dashboard.check_rollups`), and what a bulk load
+that disables the triggers (bench/seed.py) must run after it.
 """
 
 from django.db.backends.base.base import BaseDatabaseWrapper

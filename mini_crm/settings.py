@@ -296,8 +296,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An acks_late task unacknowledged this long is redelivered: longer than any report run.
     "visibility_timeout": 2 * 3600,
 }
-_no_retry_wait = {"interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, **_no_retry_wait}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_max": 0.2}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
@@ -313,8 +312,9 @@ except (ValueError, IndexError) as error:
     ) from None
 CELERY_BEAT_SCHEDULE = {
     "monthly-order-report": {"task": "reports.send_monthly_report", "schedule": _report_schedule},
-    # Nightly, in TIME_ZONE: stored order roll-ups against a fresh aggregate (clients/tasks.py).
+    # Nightly, in TIME_ZONE: stored roll-ups against fresh aggregates (clients/, dashboard/tasks.py)
     "check-totals": {"task": "clients.check_totals", "schedule": crontab(minute=30, hour=3)},
+    "check-rollups": {"task": "dashboard.check_rollups", "schedule": crontab(minute=40, hour=3)},
 }
 # Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
 REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
