@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 
 from api.filters import ClientFilter, OrderFilter, client_list_spec
@@ -28,6 +28,12 @@ from api.services import token_create, token_revoke
 from clients.cache import TIMEOUT
 from clients.models import Client, Order
 from clients.services import MergeError, client_merge
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with another one in progress: try again."
+    default_code = "conflict"
 
 
 class ClientViewSet(viewsets.ModelViewSet):
@@ -67,7 +73,16 @@ class ClientViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         _save_unique_email(serializer)
 
-    @extend_schema(request=ClientMergeSerializer, responses=ClientMergeResultSerializer)
+    @extend_schema(
+        request=ClientMergeSerializer,
+        responses={
+            200: ClientMergeResultSerializer,
+            409: OpenApiResponse(
+                description="Another writer kept the clients' orders busy: nothing was merged; "
+                "try again in a moment."
+            ),
+        },
+    )
     @action(detail=True, methods=["post"], permission_classes=[CanMergeClients])
     def merge(self, request, pk=None):
         """Merge the client `source` into this one (kept): its orders move here, empty phone
@@ -81,6 +96,8 @@ class ClientViewSet(viewsets.ModelViewSet):
         except MergeError as error:
             if error.code == "not_found":
                 raise NotFound(str(error)) from None
+            if error.code == "busy":
+                raise Conflict(str(error)) from None
             raise serializers.ValidationError({"source": [str(error)]}) from None
         client = self.get_queryset().get(pk=result.target.pk)
         body = {"orders_moved": result.orders_moved, "client": client}

@@ -83,3 +83,19 @@ def test_a_missing_client_is_a_404_and_nothing_changes(staff_api, pair, which):
     response = merge(staff_api, ids["target"], ids["source"])
     assert response.status_code == 404
     assert Order.objects.filter(client=source).count() == 3
+
+
+def test_a_merge_kept_busy_by_other_writers_is_a_409_and_changes_nothing(
+    staff_api, pair, monkeypatch
+):
+    from clients.services import MergeError
+
+    def busy(**kwargs):
+        raise MergeError("Someone is changing these clients' orders right now.", code="busy")
+
+    monkeypatch.setattr("api.views.client_merge", busy)
+    target, source = pair
+    response = merge(staff_api, target.pk, source.pk)
+    assert response.status_code == 409
+    assert "right now" in response.json()["detail"]
+    assert Client.objects.filter(pk=source.pk).exists()
