@@ -197,6 +197,19 @@ def test_a_search_counts_once_per_version(
     assert member_client.get("/orders/?q=web").context["paginator"].count == 4
 
 
+def test_a_search_with_more_matches_than_it_counts_says_more_than(member_client, monkeypatch):
+    monkeypatch.setattr("orders.selectors.COUNT_CAP", 25)
+    OrderFactory.create_batch(30, title="Website")
+    response = member_client.get("/orders/?q=web&page=9")
+    assert response.context["paginator"].count == 25  # pages up to the cap: one page here
+    assert response.context["page_obj"].number == 1
+    assert "More than 25 orders" in response.text
+    OrderFactory.create_batch(2, title="Other")
+    below = member_client.get("/orders/?q=other").text
+    assert "2 orders" in below
+    assert "More than" not in below
+
+
 @pytest.mark.parametrize("rows", [2, 50])
 def test_the_query_count_does_not_grow_with_the_orders(
     member_client, django_assert_num_queries, session_queries, rows
