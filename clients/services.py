@@ -189,7 +189,7 @@ def totals_drift() -> list[TotalsDrift]:
 def missing_triggers() -> set[str]:
     """The roll-up triggers the database should have and has not (then nothing keeps the
     totals: `manage.py migrate` installs them)."""
-    return set(triggers.NAMES[connection.vendor]) - triggers.installed(connection)
+    return triggers.ROLLUP_TRIGGERS.missing(connection)
 
 
 def totals_fix(client_ids: list[int]) -> int:

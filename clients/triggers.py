@@ -18,9 +18,8 @@ are dropped before `migrate` too, because SQLite's table rebuild (how Django alt
 there) refuses to rename a table that a trigger names.
 """
 
-from django.db.backends.base.base import BaseDatabaseWrapper
-
 from clients.models import OPEN_EXCLUDED
+from core.triggers import TriggerSet
 
 # 1 for an open order, else 0, for the row alias `t`.
 _OPEN = f"CASE WHEN {{t}}.status <> '{OPEN_EXCLUDED}' THEN 1 ELSE 0 END"
@@ -148,31 +147,7 @@ def _statements(vendor: str) -> list[str]:
     raise NotImplementedError(f"no roll-up triggers for {vendor}: add them to clients/triggers.py")
 
 
-def install(connection: BaseDatabaseWrapper) -> None:
-    """Create or replace the triggers (idempotent)."""
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor):
-            cursor.execute(statement)
-
-
-def uninstall(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        for name in NAMES[connection.vendor]:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON clients_order")
-                cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-            else:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def installed(connection: BaseDatabaseWrapper) -> set[str]:
-    """The names of the roll-up triggers present in the database."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'clients_order'::regclass"
-                " AND NOT tgisinternal"
-            )
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        return {name for (name,) in cursor.fetchall()} & set(NAMES[connection.vendor])
+# Installed by migration 0007, kept in force by clients/apps.py (core/triggers.py).
+ROLLUP_TRIGGERS = TriggerSet(
+    names=NAMES, table_of=lambda name: "clients_order", statements=_statements
+)

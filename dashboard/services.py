@@ -105,7 +105,7 @@ def rollups_drift() -> list[RollupDrift]:
 def missing_triggers() -> set[str]:
     """The roll-up triggers the database should have and has not (`manage.py migrate` installs
     them)."""
-    return set(triggers.NAMES[connection.vendor]) - triggers.installed(connection)
+    return triggers.ROLLUP_TRIGGERS.missing(connection)
 
 
 def rollups_rebuild() -> None:

@@ -21,6 +21,8 @@ that disables the triggers (bench/seed.py) must run after it.
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from core.triggers import TriggerSet
+
 # --- PostgreSQL ---------------------------------------------------------------------------------
 # dashboard.models.bucket_start() in SQL; date_trunc in 'UTC', whatever the session's zone.
 _PG_BUCKET = """
@@ -252,35 +254,13 @@ def _statements(vendor: str) -> list[str]:
     )
 
 
-def install(connection: BaseDatabaseWrapper) -> None:
-    """Create or replace the triggers (idempotent)."""
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor):
-            cursor.execute(statement)
-
-
-def uninstall(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        for name in NAMES[connection.vendor]:
-            if connection.vendor == "postgresql":
-                source = "clients_order" if name.startswith("dashboard_order") else "clients_client"
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {source}")
-                cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-            else:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def installed(connection: BaseDatabaseWrapper) -> set[str]:
-    """The names of the roll-up triggers present in the database."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
-                "('clients_order'::regclass, 'clients_client'::regclass)"
-            )
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        return {name for (name,) in cursor.fetchall()} & set(NAMES[connection.vendor])
+# Installed by migration 0001, kept in force by dashboard/apps.py (core/triggers.py).
+ROLLUP_TRIGGERS = TriggerSet(
+    names=NAMES,
+    # "dashboard_<target>_rollup_<operation>" is on the target's source table.
+    table_of=lambda name: _TARGETS[name.split("_")[1]][0],
+    statements=_statements,
+)
 
 
 def rebuild(connection: BaseDatabaseWrapper) -> None:

@@ -29,12 +29,12 @@ from clients import triggers
 
 
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.ROLLUP_TRIGGERS.install(schema_editor.connection)
     schema_editor.execute(triggers.BACKFILL)
 
 
 def uninstall(apps, schema_editor):
-    triggers.uninstall(schema_editor.connection)
+    triggers.ROLLUP_TRIGGERS.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

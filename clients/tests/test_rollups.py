@@ -214,7 +214,7 @@ def test_check_totals_fix_recomputes_the_drifted_clients(capsys):
 
 
 def test_check_totals_fails_when_the_triggers_are_missing():
-    triggers.uninstall(connection)  # undone with the test's transaction
+    triggers.ROLLUP_TRIGGERS.uninstall(connection)  # undone with the test's transaction
     assert missing_triggers() == set(triggers.NAMES[connection.vendor])
     with pytest.raises(CommandError):
         call_command("check_totals")

@@ -11,12 +11,12 @@ from dashboard import triggers
 
 
 def install(apps, schema_editor):
-    triggers.install(schema_editor.connection)
+    triggers.ROLLUP_TRIGGERS.install(schema_editor.connection)
     triggers.rebuild(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
-    triggers.uninstall(schema_editor.connection)
+    triggers.ROLLUP_TRIGGERS.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
