@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Round
+from django.utils import timezone
 
 from clients.fields import LowercaseEmailField
 from clients.validators import (
@@ -104,10 +105,12 @@ class Client(models.Model):
             ),
         ]
         # Granted apart from change/delete (clients/permissions.py): merging deletes a client
-        # and moves its orders; exporting downloads every client's personal data at once.
+        # and moves its orders; exporting downloads every client's personal data at once;
+        # importing writes thousands of clients and orders in one go.
         permissions = [
             ("merge_client", "Can merge two clients"),
             ("export_client", "Can export clients"),
+            ("import_client", "Can import clients and orders"),
         ]
         constraints = [
             # With `email` unique, this makes uniqueness case-insensitive in the database
@@ -164,7 +167,9 @@ class Order(models.Model):
         max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    created_at = models.DateTimeField(auto_now_add=True)  # indexed below, with the id
+    # Indexed below, with the id. A default rather than auto_now_add: an imported order keeps
+    # the date of the system it came from (imports/rows.py); no form or API edits it.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

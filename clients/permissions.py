@@ -13,6 +13,7 @@ CHANGE_CLIENT = "clients.change_client"
 DELETE_CLIENT = "clients.delete_client"
 MERGE_CLIENT = "clients.merge_client"
 EXPORT_CLIENT = "clients.export_client"
+IMPORT_CLIENT = "clients.import_client"  # clients and their orders (imports/)
 VIEW_ORDER = "clients.view_order"
 ADD_ORDER = "clients.add_order"
 CHANGE_ORDER = "clients.change_order"
@@ -22,7 +23,7 @@ MANAGERS, SALES, VIEWERS = "Managers", "Sales", "Viewers"
 VIEWING = (VIEW_CLIENT, VIEW_ORDER)
 SELLING = (*VIEWING, ADD_CLIENT, CHANGE_CLIENT, ADD_ORDER, CHANGE_ORDER)
 ROLES: dict[str, tuple[str, ...]] = {
-    MANAGERS: (*SELLING, DELETE_CLIENT, DELETE_ORDER, MERGE_CLIENT, EXPORT_CLIENT),
+    MANAGERS: (*SELLING, DELETE_CLIENT, DELETE_ORDER, MERGE_CLIENT, EXPORT_CLIENT, IMPORT_CLIENT),
     SALES: SELLING,
     VIEWERS: VIEWING,
 }

@@ -77,6 +77,10 @@ def protected_media(request: HttpRequest, path: str) -> HttpResponse:
     parts = PurePosixPath(path).parts
     if not parts or any(part in ("..", ".") for part in parts) or path.startswith("/"):
         raise Http404("No such file.")
+    if parts[0] == "imports":
+        # Uploaded imports hold every row of a file: served only by the imports pages, to
+        # those who may import (imports/views.py).
+        raise Http404("No such file.")
     if not default_storage.exists(path):
         raise Http404("No such file.")
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"

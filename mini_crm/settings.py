@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "live",
     "orders",
     "dashboard",
+    "imports",
     "api",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
@@ -124,9 +125,6 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# The orders' covering index (clients.models.Order) is a PostgreSQL optimisation; the embedded
-# SQLite default builds it without its INCLUDE columns, which is all W040 says.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # --- Cache, channel layer, task broker: Redis when REDIS_URL is set -------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -165,13 +163,8 @@ AUTHENTICATION_BACKENDS = [
     "core.auth.CachedPermissionsBackend",  # ModelBackend, the permissions read from the cache
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": f"django.contrib.auth.password_validation.{name}"}
-    for name in (
-        "UserAttributeSimilarityValidator",
-        "MinimumLengthValidator",
-        "CommonPasswordValidator",
-        "NumericPasswordValidator",
-    )
+    {"NAME": f"django.contrib.auth.password_validation.{name}Validator"}
+    for name in ("UserAttributeSimilarity", "MinimumLength", "CommonPassword", "NumericPassword")
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
@@ -326,11 +319,15 @@ REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
 # --- Domain ---------------------------------------------------------------------------------
 # A client whose email is at exactly one of these domains becomes VIP when saved.
 VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
+# Imports: largest file and row count, errors kept (the invalid rows' CSV has all), task above.
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_ERRORS = env_int("IMPORT_MAX_ERRORS", 1_000)
+IMPORT_BACKGROUND_KB = env_int("IMPORT_BACKGROUND_KB", 256)
 
 # --- REST API (api/): DRF + drf-spectacular -------------------------------------------------
-# Clients are personal data: reads need the view permission, writes staff status and the model
-# permission (api.permissions). API_PUBLIC_READ=1 opts into anonymous reads (api.checks warns
-# when the API_READ_REQUIRES_LOGIN it replaced is still set).
+# Reads need the view permission, writes staff and the model permission (api.permissions);
+# API_PUBLIC_READ=1 opts into anonymous reads (api.checks warns of its old name).
 API_PUBLIC_READ = env_bool("API_PUBLIC_READ", default=False)
 REST_FRAMEWORK = {
     # Token first: an anonymous write then gets 401 with `WWW-Authenticate: Token`, not 403.

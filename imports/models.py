@@ -1,0 +1,132 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Import(models.Model):
+    """One file imported (or being checked before it is): who, when, what it held, what it did.
+
+    Its life: uploaded and checked (`pending`, the preview), then committed (`running`, then
+    `done`, or `failed`/`cancelled` with nothing saved), and maybe `reverted` later. What it
+    created and updated is recorded row by row (ImportRecord), so that it can be undone.
+    """
+
+    class Kind(models.TextChoices):
+        CLIENTS = "clients", _("Clients")
+        ORDERS = "orders", _("Orders")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REVERTED = "reverted", _("Reverted")
+
+    class Stage(models.TextChoices):
+        """Where a pending or running import is (the API's `status` does not show it)."""
+
+        CHECKING = "checking", _("Checking the rows")
+        PREVIEW = "preview", _("Checked: waiting for confirmation")
+        SAVING = "saving", _("Saving")
+        FINISHED = "finished", _("Finished")
+
+    class OnDuplicate(models.TextChoices):
+        SKIP = "skip", _("Skip clients that already exist")
+        UPDATE = "update", _("Update their name and phone")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.CHECKING)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="imports"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The upload itself, kept for the commit (in the worker) and a second look; never served
+    # by the media view (core/views.py refuses imports/).
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    file_name = models.CharField(max_length=255)
+    # The choices the preview was made with, and the commit will be.
+    mapping = models.JSONField(default=dict)
+    on_duplicate = models.CharField(
+        max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
+    )
+    skip_invalid = models.BooleanField(default=False)
+    # What the check found (and, once done, what the commit did).
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    # The first settings.IMPORT_MAX_ERRORS of [{"line", "field", "message"}]; the CSV of the
+    # invalid rows holds them all.
+    errors = models.JSONField(default=list)
+    sample = models.JSONField(default=list)  # the first rows as they will be saved
+    ignored_columns = models.JSONField(default=list)
+    invalid_file = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    message = models.TextField(blank=True)  # why it failed, or what a revert kept
+    cancel_requested = models.BooleanField(default=False)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the revert left in place, and why: ["client a@x.com: phone changed since", …].
+    kept = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(on_duplicate__in=["skip", "update"]), name="import_on_duplicate_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import #{self.pk} ({self.file_name})"
+
+    @property
+    def is_active(self) -> bool:
+        """Work is under way (checking or saving): the page follows its progress."""
+        return self.stage in (self.Stage.CHECKING, self.Stage.SAVING) and self.status in (
+            self.Status.PENDING,
+            self.Status.RUNNING,
+        )
+
+
+class ImportRecord(models.Model):
+    """What an import wrote, for its revert: either the ids of a batch of rows it created
+    (`created_ids`, one record per INSERT rather than one per row: a 100,000-row import writes
+    50 of them), or one client it updated (`object_id`, and the updated fields' values in
+    `before`/`after`, such as {"phone": "…"}).
+
+    No foreign keys to clients or orders: they may be deleted or merged away meanwhile, and
+    the revert then says so.
+    """
+
+    class Model(models.TextChoices):
+        CLIENT = "client"
+        ORDER = "order"
+
+    batch = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="records")
+    model = models.CharField(max_length=8, choices=Model.choices)
+    created_ids = models.JSONField(null=True)
+    object_id = models.PositiveBigIntegerField(null=True)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "model"], name="import_record")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(created_ids__isnull=False, object_id__isnull=True)
+                | Q(created_ids__isnull=True, object_id__isnull=False),
+                name="import_record_created_or_updated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.created_ids is not None:
+            return f"{len(self.created_ids)} {self.model}(s) created by import #{self.batch_id}"
+        return f"{self.model} #{self.object_id} updated by import #{self.batch_id}"

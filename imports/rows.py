@@ -1,0 +1,191 @@
+"""One row of a file checked as the client form (or the order form) would check it: the same
+fields, rules and messages, without a form instance per row.
+
+A form runs its form field's clean() and then, in the model's full_clean(), the model field's
+clean() (validators such as example.com and the phone rule live there). So does this, per
+field: ClientForm/OrderForm's base fields, then the model fields. The uniqueness of emails is
+checked against the whole file and the database at once by the plan (imports/services.py).
+The test imports/tests/test_rows.py holds it to the forms' own messages.
+"""
+
+import contextlib
+import datetime
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.forms import ClientForm, OrderForm
+from clients.models import Client, Order
+from core.csv import FORMULA_TRIGGERS
+
+Errors = list[tuple[str, str]]  # (field, message)
+
+
+def unneutralise(text: str) -> str:
+    """The cell as it was before our export escaped it (core/csv.py neutralise): the export
+    imports back unchanged. Any other text, formulas included, is kept as it is."""
+    if text.startswith("'") and text[1:2] and text[1:2] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
+def _clean(form_field, model_field, value, errors: Errors, name: str):
+    try:
+        value = form_field.clean(value)
+        if model_field is not None:
+            value = model_field.clean(value, None)
+    except ValidationError as error:
+        errors.append((name, " ".join(error.messages)))
+        return None
+    return value
+
+
+class ClientRow:
+    """Cleans {"name", "email", "phone"} as ClientForm does."""
+
+    fields = ("name", "email", "phone")
+
+    def __init__(self):
+        self.form_fields = {name: ClientForm.base_fields[name] for name in self.fields}
+        self.model_fields = {name: Client._meta.get_field(name) for name in self.fields}
+
+    def clean(self, values: dict[str, str]) -> tuple[dict, Errors]:
+        errors: Errors = []
+        cleaned = {}
+        for name in self.fields:
+            raw = unneutralise(values.get(name, "").strip())
+            if name == "email":
+                raw = raw.lower()  # ClientForm.clean_email
+            cleaned[name] = _clean(
+                self.form_fields[name], self.model_fields[name], raw, errors, name
+            )
+        return cleaned, errors
+
+
+# --- Orders ---------------------------------------------------------------------------------
+_SPACES = re.compile(r"[\s\u00a0\u202f'’]")
+_CURRENCY = re.compile(r"^[^\d\-+.,]+|[^\d.,]+$")  # "$", "€ ", " руб." around the number
+
+
+def parse_amount(text: str) -> str:
+    """'1234.56', '1 234,56', '1,234.56', '1.234,56', '€ 1,234' → '1234.56' / '1234'.
+
+    The last of '.' or ',' is the decimal point when both appear. Alone, a comma followed by
+    exactly three digits groups thousands ('1,234'); otherwise it is the decimal point ('12,5').
+    What is left is for the form's DecimalField to judge (and word its error)."""
+    text = _CURRENCY.sub("", _SPACES.sub("", text))
+    if "," in text and "." in text:
+        thousands = "," if text.rfind(".") > text.rfind(",") else "."
+        text = text.replace(thousands, "")
+    if text.count(",") == 1 and not re.search(r",\d{3}$", text):
+        text = text.replace(",", ".")
+    elif text.count(",") >= 1 and "." not in text:
+        text = text.replace(",", "")
+    elif text.count(".") > 1:
+        text = text.replace(".", "")
+    return text
+
+
+def _status_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", text.casefold())
+
+
+STATUS_BY_KEY = {
+    **{_status_key(label): code for code, label in Order.Status.choices},
+    **{_status_key(code): code for code in Order.Status.values},
+}
+
+_DATE_FORMATS = (
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+)
+_SLASHED = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+)
+# Excel counts days from 1899-12-30 (its 1900 leap-year bug included); a date cell saved as a
+# number holds that count: 46000 is 2025-12-09.
+_EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
+
+
+def parse_created_at(text: str) -> datetime.datetime:
+    """An ISO date or time (with or without offset), the forms Excel writes (30.11.2026,
+    11/30/2026 or 30/11/2026, with a time or without), or an Excel day number. A time without
+    offset is in the business's time zone. Slashed dates that fit both ways (03/04/2026) are
+    read day first. Raises ValueError."""
+    text = text.strip()
+    value = None
+    with contextlib.suppress(ValueError):
+        value = datetime.datetime.fromisoformat(text)
+    if value is None:
+        for pattern in _DATE_FORMATS:
+            try:
+                value = datetime.datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+    if value is None and (match := _SLASHED.match(text)):
+        first, second, year, hour, minute, second_s, meridiem = match.groups()
+        day, month = int(first), int(second)
+        if day <= 12 < month:  # 11/30/2026: month first
+            day, month = month, day
+        year = int(year) + (2000 if len(year) == 2 else 0)
+        hour = int(hour or 0)
+        if meridiem:
+            hour = hour % 12 + (12 if meridiem.lower() == "pm" else 0)
+        value = datetime.datetime(year, month, day, hour, int(minute or 0), int(second_s or 0))
+    if value is None and re.fullmatch(r"\d{4,5}(\.\d+)?", text):
+        value = _EXCEL_EPOCH + datetime.timedelta(days=float(text))
+    if value is None:
+        raise ValueError(text)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+class OrderRow:
+    """Cleans {"client_email", "title", "amount", "status", "created_at"} as OrderForm does
+    (title, amount, status), plus the client's email and an optional date."""
+
+    def __init__(self):
+        self.title = (OrderForm.base_fields["title"], Order._meta.get_field("title"))
+        self.amount = (OrderForm.base_fields["amount"], Order._meta.get_field("amount"))
+        self.status = (OrderForm.base_fields["status"], Order._meta.get_field("status"))
+
+    def clean(self, values: dict[str, str]) -> tuple[dict, Errors]:
+        errors: Errors = []
+        cleaned = {"client_email": values.get("client_email", "").strip().lower()}
+        if not cleaned["client_email"]:
+            errors.append(("client_email", _("This field is required.")))
+        cleaned["title"] = _clean(
+            *self.title, unneutralise(values.get("title", "").strip()), errors, "title"
+        )
+        cleaned["amount"] = _clean(
+            *self.amount, parse_amount(values.get("amount", "")), errors, "amount"
+        )
+        status = values.get("status", "").strip()
+        status = STATUS_BY_KEY.get(_status_key(status), status) if status else Order.Status.NEW
+        cleaned["status"] = _clean(*self.status, status, errors, "status")
+        created = values.get("created_at", "").strip()
+        cleaned["created_at"] = None
+        if created:
+            try:
+                cleaned["created_at"] = parse_created_at(created)
+            except (ValueError, OverflowError):
+                errors.append(
+                    (
+                        "created_at",
+                        _("Enter a date such as 2026-11-30, 30.11.2026 or 11/30/2026 14:05."),
+                    )
+                )
+        return cleaned, errors
+
+
+def money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"

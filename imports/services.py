@@ -1,0 +1,589 @@
+"""Importing clients and orders: check a file (the preview), commit it in one transaction,
+cancel it, revert it. The web pages, the API and the background task all call these.
+
+A check reads the file once, streaming, in batches: each batch's emails are looked up in one
+query, so a 100,000-row file costs ~50 queries, not 100,000. A commit checks the file again
+(the database may have changed since the preview) and writes with bulk inserts; the roll-up
+triggers (clients/triggers.py) keep the totals, and the rest of the app hears of the import
+once, after commit (clients.events), not once a row.
+"""
+
+import csv
+import io
+import itertools
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients import events
+from clients.models import Client, Order
+from clients.services import is_vip_email
+from imports import columns, progress
+from imports.models import Import, ImportRecord
+from imports.readers import FileRefused, Table, open_table
+from imports.rows import ClientRow, OrderRow, money
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2_000  # rows checked per email lookup, and written per INSERT
+SAMPLE_ROWS = 10
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+class ImportCancelled(Exception):
+    """Someone pressed Cancel while the import ran: its transaction rolls back."""
+
+
+@dataclass
+class Analysis:
+    """What a file holds and what committing it would do. The plan (`creates`, `updates`) is
+    what the commit writes."""
+
+    kind: str
+    mapping: dict[str, int]
+    ignored_columns: list[str]
+    rows: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    errors: list[dict] = field(default_factory=list)
+    sample: list[dict] = field(default_factory=list)
+    creates: list[tuple] = field(default_factory=list)
+    updates: list[tuple] = field(default_factory=list)  # (client id, before, after)
+    invalid_csv: io.StringIO | None = None
+
+    @property
+    def created(self) -> int:
+        return len(self.creates)
+
+    @property
+    def updated(self) -> int:
+        return len(self.updates)
+
+    def error(self, line: int, name: str, message: str) -> None:
+        if len(self.errors) < settings.IMPORT_MAX_ERRORS:
+            self.errors.append({"line": line, "field": name, "message": message})
+
+
+def file_error(message: str) -> dict:
+    """A file-level problem, in the shape of a row's error (line 1: the header)."""
+    return {"line": 1, "field": "file", "message": message}
+
+
+# --- The check ------------------------------------------------------------------------------
+
+
+def analyse(
+    table: Table,
+    *,
+    kind: str,
+    mapping: dict[str, int] | None = None,
+    on_duplicate: str = Import.OnDuplicate.SKIP,
+    report: Progress | None = None,
+    keep_invalid_rows: bool = False,
+) -> Analysis:
+    """Check every row of `table` and plan the writes. Raises FileRefused when a required
+    column has no match (the mapping must say where it is)."""
+    mapping = (
+        columns.auto_mapping(kind, table.header)
+        if mapping is None
+        else columns.clean_mapping(kind, table.header, mapping)
+    )
+    missing = columns.missing_columns(kind, mapping)
+    if missing:
+        raise FileRefused(
+            _("No column holds %(fields)s: choose it among the file's columns.")
+            % {"fields": ", ".join(str(column.label) for column in missing)}
+        )
+    analysis = Analysis(
+        kind=kind, mapping=mapping, ignored_columns=columns.ignored_columns(table.header, mapping)
+    )
+    writer = None
+    if keep_invalid_rows:
+        analysis.invalid_csv = io.StringIO()
+        writer = csv.writer(analysis.invalid_csv)
+        writer.writerow([*table.header, "error"])
+    check = _ClientCheck(analysis, on_duplicate) if kind == "clients" else _OrderCheck(analysis)
+    total = table.estimated_rows
+    for batch in itertools.batched(table.rows, BATCH):
+        for line, cells, errors in check.batch(batch, mapping):
+            analysis.invalid += 1
+            for name, message in errors:
+                analysis.error(line, name, message)
+            if writer:
+                message = "; ".join(f"{name}: {message}" for name, message in errors)
+                writer.writerow([*cells, message])
+        analysis.rows += len(batch)
+        if report:
+            report(analysis.rows, max(total, analysis.rows))
+    return analysis
+
+
+def _values(cells: list[str], mapping: dict[str, int]) -> dict[str, str]:
+    return {name: (cells[index] if index < len(cells) else "") for name, index in mapping.items()}
+
+
+class _ClientCheck:
+    """Rows of clients: valid, first of their email in the file, then new, unchanged or
+    an update (with on_duplicate="update": a filled name or phone that differs)."""
+
+    def __init__(self, analysis: Analysis, on_duplicate: str):
+        self.analysis, self.update = analysis, on_duplicate == Import.OnDuplicate.UPDATE
+        self.row = ClientRow()
+        self.first_line: dict[str, int] = {}  # email -> its first line in the file
+
+    def batch(self, batch, mapping) -> Iterator[tuple[int, list[str], list]]:
+        checked = []
+        for line, cells in batch:
+            cleaned, errors = self.row.clean(_values(cells, mapping))
+            email = cleaned["email"]
+            if not errors and email in self.first_line:
+                errors = [
+                    (
+                        "email",
+                        _("The same email as line %(line)s, which is imported instead.")
+                        % {"line": self.first_line[email]},
+                    )
+                ]
+            elif not errors:
+                self.first_line[email] = line
+            checked.append((line, cells, cleaned, errors))
+        emails = [cleaned["email"] for _line, _cells, cleaned, errors in checked if not errors]
+        existing = {
+            row[0]: row[1:]
+            for row in Client.objects.filter(email__in=emails).values_list(
+                "email", "pk", "name", "phone"
+            )
+        }
+        for line, cells, cleaned, errors in checked:
+            if errors:
+                yield line, cells, errors
+                continue
+            found = existing.get(cleaned["email"])
+            if found is None:
+                self.analysis.creates.append((cleaned["name"], cleaned["email"], cleaned["phone"]))
+                self._sample(line, "create", cleaned)
+                continue
+            pk, name, phone = found
+            after = {}
+            if self.update:
+                # Fills and overwrites, never clears: a blank cell leaves the field as it is.
+                after = {
+                    key: value
+                    for key, value in (("name", cleaned["name"]), ("phone", cleaned["phone"]))
+                    if value and value != {"name": name, "phone": phone}[key]
+                }
+            if after:
+                before = {key: {"name": name, "phone": phone}[key] for key in after}
+                self.analysis.updates.append((pk, before, after))
+                self._sample(line, "update", {"name": name, "phone": phone, **cleaned, **after})
+            else:
+                self.analysis.unchanged += 1
+                self._sample(line, "unchanged", {**cleaned, "name": name, "phone": phone})
+
+    def _sample(self, line: int, action: str, values: dict) -> None:
+        if len(self.analysis.sample) < SAMPLE_ROWS:
+            self.analysis.sample.append(
+                {"line": line, "action": action, **{k: values[k] for k in ClientRow.fields}}
+            )
+
+
+class _OrderCheck:
+    """Rows of orders: valid, and their client found by email. Every valid row is a new
+    order (an order has no identity a file could repeat)."""
+
+    def __init__(self, analysis: Analysis):
+        self.analysis = analysis
+        self.row = OrderRow()
+
+    def batch(self, batch, mapping) -> Iterator[tuple[int, list[str], list]]:
+        checked = [(line, cells, *self.row.clean(_values(cells, mapping))) for line, cells in batch]
+        emails = {cleaned["client_email"] for _l, _c, cleaned, _e in checked}
+        clients = dict(Client.objects.filter(email__in=emails).values_list("email", "pk"))
+        for line, cells, cleaned, errors in checked:
+            client_id = clients.get(cleaned["client_email"])
+            if client_id is None and cleaned["client_email"]:
+                errors = [
+                    ("client_email", _("No client has this email: import the clients first.")),
+                    *errors,
+                ]
+            if errors:
+                yield line, cells, errors
+                continue
+            self.analysis.creates.append(
+                (
+                    client_id,
+                    cleaned["title"],
+                    cleaned["amount"],
+                    cleaned["status"],
+                    cleaned["created_at"],
+                )
+            )
+            if len(self.analysis.sample) < SAMPLE_ROWS:
+                self.analysis.sample.append(
+                    {
+                        "line": line,
+                        "action": "create",
+                        "client_email": cleaned["client_email"],
+                        "title": cleaned["title"],
+                        "amount": money(cleaned["amount"]),
+                        "status": cleaned["status"],
+                        "created_at": (
+                            cleaned["created_at"].isoformat() if cleaned["created_at"] else ""
+                        ),
+                    }
+                )
+
+
+def analyse_upload(
+    file, *, name: str, kind: str, mapping=None, on_duplicate=Import.OnDuplicate.SKIP, **kwargs
+) -> Analysis:
+    """analyse() of an uploaded file. Raises FileRefused."""
+    table = open_table(file, name=name)
+    try:
+        return analyse(table, kind=kind, mapping=mapping, on_duplicate=on_duplicate, **kwargs)
+    finally:
+        table.close()
+
+
+# --- The record of an import ----------------------------------------------------------------
+
+
+def import_create(
+    *,
+    user,
+    kind: str,
+    upload,
+    on_duplicate: str = Import.OnDuplicate.SKIP,
+    skip_invalid: bool = False,
+) -> Import:
+    """Keep the upload as a pending import, once its header is read (FileRefused otherwise)."""
+    name = getattr(upload, "name", "") or "upload"
+    table = open_table(upload, name=name)
+    header = table.header
+    table.close()
+    upload.seek(0)
+    batch = Import(
+        kind=kind,
+        user=user,
+        file_name=name.rsplit("/", 1)[-1][:255],
+        on_duplicate=on_duplicate,
+        skip_invalid=skip_invalid,
+        mapping=columns.auto_mapping(kind, header),
+    )
+    batch.file.save(batch.file_name, File(upload), save=False)
+    batch.save()
+    return batch
+
+
+def header_of(batch: Import) -> list[str]:
+    with batch.file.open("rb") as file:
+        table = open_table(file, name=batch.file_name)
+        table.close()
+        return table.header
+
+
+def _store(batch: Import, analysis: Analysis) -> None:
+    batch.mapping = analysis.mapping
+    batch.ignored_columns = analysis.ignored_columns
+    batch.rows, batch.invalid, batch.unchanged = analysis.rows, analysis.invalid, analysis.unchanged
+    batch.created, batch.updated = analysis.created, analysis.updated
+    batch.errors, batch.sample = analysis.errors, analysis.sample
+    if analysis.invalid_csv is not None and analysis.invalid:
+        if batch.invalid_file:
+            batch.invalid_file.delete(save=False)
+        content = ContentFile(analysis.invalid_csv.getvalue().encode("utf-8-sig"))
+        stem = batch.file_name.rsplit(".", 1)[0]
+        batch.invalid_file.save(f"{stem}-invalid-rows.csv", content, save=False)
+
+
+def _refused(batch: Import, message: str) -> Import:
+    batch.stage = Import.Stage.PREVIEW if batch.status == Import.Status.PENDING else batch.stage
+    batch.errors = [file_error(message)]
+    batch.rows = batch.created = batch.updated = batch.unchanged = batch.invalid = 0
+    batch.message = message
+    batch.save()
+    return batch
+
+
+def import_check(*, import_id: int, mapping: dict | None = None, on_duplicate=None) -> Import:
+    """Check the pending import's file (again, with a new mapping or duplicate rule): the
+    preview's counts, sample and errors, and the CSV of the invalid rows."""
+    batch = Import.objects.get(pk=import_id)
+    if mapping is not None:
+        batch.mapping = mapping
+    if on_duplicate is not None:
+        batch.on_duplicate = on_duplicate
+    batch.stage, batch.message = Import.Stage.CHECKING, ""
+    batch.save(update_fields=["mapping", "on_duplicate", "stage", "message"])
+    report = progress.reporter(batch.pk, stage=Import.Stage.CHECKING)
+    try:
+        with batch.file.open("rb") as file:
+            analysis = analyse_upload(
+                file,
+                name=batch.file_name,
+                kind=batch.kind,
+                mapping=batch.mapping,
+                on_duplicate=batch.on_duplicate,
+                report=report,
+                keep_invalid_rows=True,
+            )
+    except FileRefused as refused:
+        return _refused(batch, refused.message)
+    _store(batch, analysis)
+    batch.stage = Import.Stage.PREVIEW
+    batch.save()
+    report.finish()
+    return batch
+
+
+def commit_refusal(batch: Import | Analysis, skip_invalid: bool) -> str:
+    """Why the commit may not go ahead ("" when it may)."""
+    if batch.invalid and not skip_invalid:
+        return _(
+            "Nothing was imported: %(invalid)s of %(rows)s rows are invalid. Fix them, or choose "
+            "to import the valid rows and skip the invalid ones."
+        ) % {"invalid": batch.invalid, "rows": batch.rows}
+    return ""
+
+
+def import_commit(*, import_id: int) -> Import:
+    """Commit a pending import, all or nothing: check the file again, then write every valid
+    row in one transaction. Ends `done`, `failed` (invalid rows refused, a file that changed
+    meaning, a clash with another writer) or `cancelled`, with nothing saved but for `done`."""
+    updated = Import.objects.filter(
+        pk=import_id, status=Import.Status.PENDING, cancel_requested=False
+    ).update(status=Import.Status.RUNNING, stage=Import.Stage.SAVING)
+    batch = Import.objects.get(pk=import_id)
+    if not updated:
+        return batch  # already running, finished or cancelled: nothing to do twice
+    report = progress.reporter(batch.pk, stage=Import.Stage.CHECKING)
+    try:
+        with batch.file.open("rb") as file:
+            analysis = analyse_upload(
+                file,
+                name=batch.file_name,
+                kind=batch.kind,
+                mapping=batch.mapping,
+                on_duplicate=batch.on_duplicate,
+                report=report,
+                keep_invalid_rows=True,
+            )
+        _store(batch, analysis)
+        report.stage = Import.Stage.SAVING
+        refusal = commit_refusal(analysis, batch.skip_invalid)
+        if refusal:
+            return _finish(batch, Import.Status.FAILED, refusal)
+        with transaction.atomic():
+            write = _write_clients if batch.kind == Import.Kind.CLIENTS else _write_orders
+            write(batch, analysis, report)
+            batch.status, batch.stage = Import.Status.DONE, Import.Stage.FINISHED
+            batch.finished_at = timezone.now()
+            batch.save()
+    except ImportCancelled:
+        return _finish(batch, Import.Status.CANCELLED, _("Cancelled: nothing was imported."))
+    except FileRefused as refused:
+        return _finish(batch, Import.Status.FAILED, refused.message)
+    except IntegrityError:
+        logger.warning("import #%s clashed with another writer", batch.pk, exc_info=True)
+        return _finish(
+            batch,
+            Import.Status.FAILED,
+            _(
+                "Nothing was imported: someone added or changed one of these clients while the "
+                "import ran. Upload the file again to import it."
+            ),
+        )
+    except Exception:
+        logger.exception("import #%s failed", batch.pk)
+        _finish(batch, Import.Status.FAILED, _("The import failed: nothing was imported."))
+        raise
+    report.finish()
+    return batch
+
+
+def _finish(batch: Import, status: str, message: str) -> Import:
+    batch.status, batch.stage, batch.message = status, Import.Stage.FINISHED, message
+    if status != Import.Status.DONE:
+        batch.created = batch.updated = 0
+    batch.finished_at = timezone.now()
+    batch.save()
+    progress.reporter(batch.pk, stage=Import.Stage.FINISHED).finish()
+    return batch
+
+
+def _check_cancel(batch: Import) -> None:
+    # A fresh read: on PostgreSQL the transaction sees the Cancel committed meanwhile.
+    if Import.objects.filter(pk=batch.pk, cancel_requested=True).exists():
+        raise ImportCancelled
+
+
+def _write_clients(batch: Import, analysis: Analysis, report: Progress) -> None:
+    total = analysis.created + analysis.updated
+    done = 0
+    for chunk in itertools.batched(analysis.creates, BATCH):
+        _check_cancel(batch)
+        made = Client.objects.bulk_create(
+            Client(name=name, email=email, phone=phone, vip=is_vip_email(email))
+            for name, email, phone in chunk
+        )
+        ImportRecord.objects.create(
+            batch=batch,
+            model=ImportRecord.Model.CLIENT,
+            created_ids=[client.pk for client in made],
+        )
+        done += len(chunk)
+        report(done, total)
+    for chunk in itertools.batched(analysis.updates, BATCH // 4):
+        _check_cancel(batch)
+        current = Client.objects.in_bulk([pk for pk, _before, _after in chunk])
+        changed = []
+        for pk, _before, after in chunk:
+            client = current.get(pk)
+            if client is not None:
+                for name, value in after.items():
+                    setattr(client, name, value)
+                changed.append(client)
+        Client.objects.bulk_update(changed, ["name", "phone"])
+        ImportRecord.objects.bulk_create(
+            ImportRecord(
+                batch=batch, model=ImportRecord.Model.CLIENT, object_id=pk, before=b, after=a
+            )
+            for pk, b, a in chunk
+        )
+        done += len(chunk)
+        report(done, total)
+    events.send_after_commit(events.clients_changed)
+
+
+def _write_orders(batch: Import, analysis: Analysis, report: Progress) -> None:
+    total, done = analysis.created, 0
+    now = timezone.now()
+    for chunk in itertools.batched(analysis.creates, BATCH):
+        _check_cancel(batch)
+        made = Order.objects.bulk_create(
+            Order(
+                client_id=client_id,
+                title=title,
+                amount=amount,
+                status=status,
+                created_at=created_at or now,
+            )
+            for client_id, title, amount, status, created_at in chunk
+        )
+        ImportRecord.objects.create(
+            batch=batch, model=ImportRecord.Model.ORDER, created_ids=[order.pk for order in made]
+        )
+        done += len(chunk)
+        report(done, total)
+    events.send_after_commit(events.clients_changed, orders_only=True)
+    events.send_after_commit(events.order_changed, order_id=None, deleted=False)
+
+
+def import_cancel(*, import_id: int) -> Import:
+    """Cancel an import: a pending one at once; a running one at its next batch (its
+    transaction then rolls back). A finished import is left as it is."""
+    Import.objects.filter(pk=import_id, status=Import.Status.PENDING).update(
+        status=Import.Status.CANCELLED,
+        stage=Import.Stage.FINISHED,
+        cancel_requested=True,
+        message=_("Cancelled: nothing was imported."),
+        finished_at=timezone.now(),
+    )
+    Import.objects.filter(pk=import_id, status=Import.Status.RUNNING).update(cancel_requested=True)
+    return Import.objects.get(pk=import_id)
+
+
+# --- Revert ---------------------------------------------------------------------------------
+
+
+class RevertError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def import_revert(*, import_id: int, user) -> Import:
+    """Undo a done import in one transaction: delete the clients and orders it created, put
+    back the fields it updated. Kept, and listed in `kept`: a field someone changed since
+    (their value wins), and a created client that has orders the import did not bring."""
+    with transaction.atomic():
+        batch = Import.objects.select_for_update().get(pk=import_id)
+        if batch.status != Import.Status.DONE:
+            raise RevertError(_("Only a finished import can be reverted."))
+        kept: list[str] = []
+        records = batch.records.all()
+        order_ids = _created(records.filter(model=ImportRecord.Model.ORDER))
+        created_ids = _created(records.filter(model=ImportRecord.Model.CLIENT))
+        deleted_orders = _delete_orders(order_ids)
+        # A created client that holds orders from elsewhere (added since, merged in) stays.
+        busy = {
+            pk: email
+            for chunk in itertools.batched(created_ids, BATCH)
+            for pk, email in Client.objects.filter(pk__in=chunk, orders_count__gt=0).values_list(
+                "pk", "email"
+            )
+        }
+        for email in sorted(busy.values()):
+            kept.append(
+                _("Client %(email)s was kept: it has orders added since the import.")
+                % {"email": email}
+            )
+        doomed = [pk for pk in created_ids if pk not in busy]
+        deleted_clients = 0
+        for chunk in itertools.batched(doomed, BATCH):
+            # _raw_delete: one DELETE, no per-row signals (they would queue one cache bump
+            # per client); these clients have no orders and no avatar left to clean up.
+            deleted_clients += Client.objects.filter(pk__in=chunk)._raw_delete(Client.objects.db)
+        kept += _restore_updates(records.filter(object_id__isnull=False))
+        batch.status, batch.kept = Import.Status.REVERTED, kept
+        batch.reverted_at, batch.reverted_by = timezone.now(), user
+        batch.message = _("Reverted: %(clients)s clients and %(orders)s orders deleted.") % {
+            "clients": deleted_clients,
+            "orders": deleted_orders,
+        }
+        batch.save()
+        events.send_after_commit(events.clients_changed)
+        if order_ids:
+            events.send_after_commit(events.order_changed, order_id=None, deleted=True)
+    return batch
+
+
+def _created(records) -> list[int]:
+    ids = records.filter(created_ids__isnull=False).values_list("created_ids", flat=True)
+    return [pk for chunk in ids for pk in chunk]
+
+
+def _delete_orders(order_ids: list[int]) -> int:
+    deleted = 0
+    for chunk in itertools.batched(order_ids, BATCH):
+        deleted += Order.objects.filter(pk__in=chunk)._raw_delete(Order.objects.db)
+    return deleted
+
+
+def _restore_updates(records) -> list[str]:
+    kept = []
+    for chunk in itertools.batched(records.order_by("pk").iterator(chunk_size=BATCH), BATCH):
+        clients = Client.objects.in_bulk([record.object_id for record in chunk])
+        restored = []
+        for record in chunk:
+            client = clients.get(record.object_id)
+            if client is None:
+                continue  # deleted or merged away since: nothing to put back
+            for name, value in record.after.items():
+                if getattr(client, name) == value:
+                    setattr(client, name, record.before[name])
+                else:
+                    kept.append(
+                        _("Client %(email)s: %(field)s was changed since, so it was kept.")
+                        % {"email": client.email, "field": name}
+                    )
+            restored.append(client)
+        Client.objects.bulk_update(restored, ["name", "phone"])
+    return kept
