@@ -486,6 +486,68 @@ def _write_orders(batch: Import, analysis: Analysis, report: Progress) -> None:
     events.send_after_commit(events.order_changed, order_id=None, deleted=False)
 
 
+# --- Now or in the background ----------------------------------------------------------------
+
+
+def runs_in_background(batch: Import) -> bool:
+    """A file above settings.IMPORT_BACKGROUND_KB is checked and committed by the worker (the
+    page shows its progress); a smaller one within the request. Without Redis the "worker" is
+    the request itself (eager tasks): the same flow, in-process."""
+    return batch.file.size > settings.IMPORT_BACKGROUND_KB * 1024
+
+
+def _queue(task_name: str, batch: Import) -> None:
+    from imports import tasks  # tasks import this module
+
+    task = getattr(tasks, task_name)
+
+    def send() -> None:
+        try:
+            task.delay(batch.pk)
+        except Exception:
+            logger.exception("import #%s: could not queue %s", batch.pk, task_name)
+            _finish(
+                Import.objects.get(pk=batch.pk),
+                Import.Status.FAILED,
+                _("The background worker could not be reached: nothing was imported. Try again."),
+            )
+
+    transaction.on_commit(send)
+
+
+def import_start_check(*, import_id: int, mapping=None, on_duplicate=None) -> Import:
+    """Check (or check again) a pending import: now, or queued for the worker."""
+    batch = Import.objects.get(pk=import_id)
+    if not runs_in_background(batch):
+        return import_check(import_id=import_id, mapping=mapping, on_duplicate=on_duplicate)
+    if mapping is not None:
+        batch.mapping = mapping
+    if on_duplicate is not None:
+        batch.on_duplicate = on_duplicate
+    batch.stage = Import.Stage.CHECKING
+    batch.save(update_fields=["mapping", "on_duplicate", "stage"])
+    _queue("check", batch)
+    return batch
+
+
+def import_start_commit(*, import_id: int, skip_invalid: bool | None = None) -> Import:
+    """Commit a pending import: now (the answer is its outcome), or queued for the worker (the
+    answer is still pending; its page and GET /api/imports/<id>/ follow it)."""
+    if skip_invalid is not None:
+        Import.objects.filter(pk=import_id, status=Import.Status.PENDING).update(
+            skip_invalid=skip_invalid
+        )
+    batch = Import.objects.get(pk=import_id)
+    if batch.status != Import.Status.PENDING:
+        return batch
+    if not runs_in_background(batch):
+        return import_commit(import_id=import_id)
+    Import.objects.filter(pk=import_id).update(stage=Import.Stage.SAVING)
+    batch.stage = Import.Stage.SAVING
+    _queue("commit", batch)
+    return batch
+
+
 def import_cancel(*, import_id: int) -> Import:
     """Cancel an import: a pending one at once; a running one at its next batch (its
     transaction then rolls back). A finished import is left as it is."""

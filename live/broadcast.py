@@ -31,6 +31,8 @@ ORDER_CREATED = "order.created"
 # To the board: one order's new state (or its deletion), and "many orders changed, refresh".
 ORDER_CHANGED = "order.changed"
 ORDERS_CHANGED = "orders.changed"
+# An import's progress, to the sockets of its page (imports/progress.py).
+IMPORT_PROGRESS = "import.progress"
 # Sent to one session's sockets when it logs out; the consumer then closes them.
 SESSION_CLOSED = "session.closed"
 
@@ -38,6 +40,11 @@ SESSION_CLOSED = "session.closed"
 def session_group(session_key: str) -> str:
     """The group holding the sockets opened with one login session (keys are alphanumeric)."""
     return f"session.{session_key}"
+
+
+def import_group(import_id: int) -> str:
+    """The group of the sockets following one import's progress."""
+    return f"import.{import_id}"
 
 
 def _money(value: Decimal) -> str:
