@@ -316,6 +316,8 @@ def import_check(*, import_id: int, mapping: dict | None = None, on_duplicate=No
     """Check the pending import's file (again, with a new mapping or duplicate rule): the
     preview's counts, sample and errors, and the CSV of the invalid rows."""
     batch = Import.objects.get(pk=import_id)
+    if batch.status != Import.Status.PENDING:
+        return batch  # cancelled while queued, or committed meanwhile
     if mapping is not None:
         batch.mapping = mapping
     if on_duplicate is not None:
