@@ -122,6 +122,8 @@ def analyse(
         analysis.rows += len(batch)
         if report:
             report(analysis.rows, max(total, analysis.rows))
+    if not analysis.rows:
+        raise FileRefused(_("The file has its column names but no rows under them."))
     return analysis
 
 
