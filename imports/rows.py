@@ -67,7 +67,7 @@ class ClientRow:
 
 # --- Orders ---------------------------------------------------------------------------------
 _SPACES = re.compile(r"[\s\u00a0\u202f'’]")
-_CURRENCY = re.compile(r"^[^\d\-+.,]+|[^\d.,]+$")  # "$", "€ ", " руб." around the number
+_CURRENCY = re.compile(r"^[^\d\-+.,]+|\D+$")  # "$", "€ ", " руб." around the number
 
 
 def parse_amount(text: str) -> str:
@@ -76,6 +76,8 @@ def parse_amount(text: str) -> str:
     The last of '.' or ',' is the decimal point when both appear. Alone, a comma followed by
     exactly three digits groups thousands ('1,234'); otherwise it is the decimal point ('12,5').
     What is left is for the form's DecimalField to judge (and word its error)."""
+    if not re.search(r"\d", text):
+        return text.strip()  # no number at all: the form says "Enter a number."
     text = _CURRENCY.sub("", _SPACES.sub("", text))
     if "," in text and "." in text:
         thousands = "," if text.rfind(".") > text.rfind(",") else "."
