@@ -37,7 +37,7 @@ def test_spreadsheet_encodings_are_read(encoding, expected):
 
 
 def test_utf16_without_bom_is_read():
-    table, rows = read(files.csv_bytes(ROWS, encoding="utf-16-le", delimiter="\t"))
+    _table, rows = read(files.csv_bytes(ROWS, encoding="utf-16-le", delimiter="\t"))
 
     assert rows[0][1][0] == "Chloé Müller"
 
@@ -142,7 +142,7 @@ def refused(content: bytes, name="clients.csv") -> str:
 )
 def test_what_is_not_a_table_is_refused_with_a_message_that_says_why(content, name, says):
     if says is None:
-        table, rows = read(content, name=name)
+        _table, rows = read(content, name=name)
         assert rows == []
         return
     assert says in refused(content, name=name)
