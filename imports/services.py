@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -588,19 +589,22 @@ def import_revert(*, import_id: int, user) -> Import:
         order_ids = _created(records.filter(model=ImportRecord.Model.ORDER))
         created_ids = _created(records.filter(model=ImportRecord.Model.CLIENT))
         deleted_orders = _delete_orders(order_ids)
-        # A created client that holds orders from elsewhere (added since, merged in) stays.
+        # A created client that someone has since worked on stays: it holds orders from
+        # elsewhere (added, merged in) or an avatar.
         busy = {
-            pk: email
+            pk: (email, orders)
             for chunk in itertools.batched(created_ids, BATCH)
-            for pk, email in Client.objects.filter(pk__in=chunk, orders_count__gt=0).values_list(
-                "pk", "email"
-            )
+            for pk, email, orders in Client.objects.filter(pk__in=chunk)
+            .filter(Q(orders_count__gt=0) | ~Q(avatar=""))
+            .values_list("pk", "email", "orders_count")
         }
-        for email in sorted(busy.values()):
-            kept.append(
+        for email, orders in sorted(busy.values()):
+            message = (
                 _("Client %(email)s was kept: it has orders added since the import.")
-                % {"email": email}
+                if orders
+                else _("Client %(email)s was kept: it has an avatar added since the import.")
             )
+            kept.append(message % {"email": email})
         doomed = [pk for pk in created_ids if pk not in busy]
         deleted_clients = 0
         for chunk in itertools.batched(doomed, BATCH):

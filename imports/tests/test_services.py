@@ -487,6 +487,16 @@ def test_revert_keeps_what_someone_changed_since_and_says_so(importer):
     ]
 
 
+def test_revert_keeps_a_created_client_given_an_avatar_since(importer):
+    batch = commit(start(importer, clients_file(["A", "a@mail.test", ""])))
+    Client.objects.filter(email="a@mail.test").update(avatar="avatars/a.png")
+
+    batch = services.import_revert(import_id=batch.pk, user=importer)
+
+    assert batch.kept == ["Client a@mail.test was kept: it has an avatar added since the import."]
+    assert Client.objects.filter(email="a@mail.test").exists()
+
+
 def test_revert_of_an_orders_import_deletes_its_orders_and_restores_the_totals(importer):
     ann = ClientFactory(email="ann@mail.test")
     OrderFactory(client=ann, amount=Decimal("10.00"))
