@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
-from clients.permissions import MERGE_CLIENT
+from clients.permissions import IMPORT_CLIENT, MERGE_CLIENT
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -41,4 +41,20 @@ class CanMergeClients(BasePermission):
         user = request.user
         return bool(
             user and user.is_authenticated and user.is_staff and user.has_perm(MERGE_CLIENT)
+        )
+
+
+class CanImport(BasePermission):
+    """Imports write clients and orders in bulk (and revert deletes them): a write, so staff
+    status and `clients.import_client`, reading an import's outcome included (its errors quote
+    the file's cells: personal data)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and user.is_staff
+            and user.has_perm(IMPORT_CLIENT)
         )

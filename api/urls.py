@@ -14,5 +14,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("stats/", include("dashboard.api")),  # the dashboard's figures (dashboard/api.py)
+    # Imports (imports/api.py) before the router, whose `clients/<pk>/` would take
+    # `clients/import/` for a client's id.
+    path("", include("imports.api")),
     path("", include(router.urls)),
 ]
