@@ -1,4 +1,5 @@
-"""The three roles (clients/permissions.py) as the roles migration makes them."""
+"""The three roles (clients/permissions.py) as the roles migration, and the later migrations
+that grant a new permission to its roles, make them."""
 
 import importlib
 
@@ -12,12 +13,17 @@ from clients.permissions import ROLES, role_group
 pytestmark = pytest.mark.django_db
 
 roles_migration = importlib.import_module("clients.migrations.0006_roles")
+# (migration, its function) of each later grant, in order.
+GRANTS = [("0009_import_permission", "grant_to_managers")]
 
 
 def run_migration() -> None:
-    """The migration's function on the models as they were at that migration."""
-    state = MigrationLoader(connection).project_state(("clients", "0006_roles"))
-    roles_migration.create_roles(state.apps, None)
+    """The migrations' functions on the models as they were at each migration."""
+    loader = MigrationLoader(connection)
+    roles_migration.create_roles(loader.project_state(("clients", "0006_roles")).apps, None)
+    for name, function in GRANTS:
+        module = importlib.import_module(f"clients.migrations.{name}")
+        getattr(module, function)(loader.project_state(("clients", name)).apps, None)
 
 
 def granted() -> dict[str, set[str]]:
