@@ -21,6 +21,8 @@ urlpatterns = [
     path("accounts/token/revoke/", api_views.account_token_revoke, name="account-token-revoke"),
     path("media/<path:path>", core_views.protected_media, name="media"),
     path("dashboard/", include("dashboard.urls")),
+    # /clients/import/, /orders/import/ and /imports/: before the clients' and orders' URLs.
+    path("", include("imports.urls")),
     path("clients/", include("clients.urls")),
     path("orders/", include("orders.urls")),
     path("api/", include("api.urls")),
