@@ -1,4 +1,5 @@
-"""One consumer per stream: the client list's live events, and the orders board's."""
+"""One consumer per stream: the client list's live events, the orders board's, and an import's
+progress."""
 
 import asyncio
 import logging
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.sessions.backends import cached_db, db
 
-from clients.permissions import VIEW_CLIENT, VIEW_ORDER
-from live.broadcast import CLIENTS_GROUP, ORDERS_GROUP, session_group
+from clients.permissions import IMPORT_CLIENT, VIEW_CLIENT, VIEW_ORDER
+from live.broadcast import CLIENTS_GROUP, ORDERS_GROUP, import_group, session_group
 
 logger = logging.getLogger(__name__)
 
@@ -167,4 +168,27 @@ class OrdersLiveConsumer(ClientsLiveConsumer):
         await self.send_json(event)
 
     async def orders_changed(self, event: dict) -> None:
+        await self.send_json(event)
+
+
+class ImportProgressConsumer(ClientsLiveConsumer):
+    """Pushes one import's progress (`import.progress`, imports/progress.py) to its page, at
+    /ws/imports/<pk>/, for users who may import. The door, the logout and the periodic re-check
+    are the client list's (ClientsLiveConsumer).
+
+    The socket only forwards: whether the import still runs is the page's to ask
+    (/imports/<pk>/progress/) when the socket opens, since the work may have ended before the
+    socket joined the group."""
+
+    permissions = (IMPORT_CLIENT,)
+
+    async def connect(self) -> None:
+        # The group is this import's, from the route (`<int:pk>`, so never a foreign name).
+        self.group = import_group(self.scope["url_route"]["kwargs"]["pk"])
+        await super().connect()
+
+    async def order_created(self, event: dict) -> None:
+        """Not sent to this group."""
+
+    async def import_progress(self, event: dict) -> None:
         await self.send_json(event)

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from live.consumers import ClientsLiveConsumer, OrdersLiveConsumer
+from live.consumers import ClientsLiveConsumer, ImportProgressConsumer, OrdersLiveConsumer
 
 websocket_urlpatterns = [
     path("ws/clients/", ClientsLiveConsumer.as_asgi(), name="live-clients"),
     path("ws/orders/", OrdersLiveConsumer.as_asgi(), name="live-orders"),
+    path("ws/imports/<int:pk>/", ImportProgressConsumer.as_asgi(), name="live-import"),
 ]
