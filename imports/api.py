@@ -292,9 +292,12 @@ class ImportUploadView(APIView):
             return Response(body, status=status.HTTP_202_ACCEPTED, headers=location)
         if batch.status == Import.Status.DONE:
             return Response(body, status=status.HTTP_201_CREATED, headers=location)
+        # Refused for its invalid rows, or for the file itself once its rows were read (no
+        # column for a required field, no rows: nothing counted): the caller's to fix.
         if services.commit_refusal(batch, params["skip_invalid"]) or not batch.rows:
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        # Valid rows, yet failed: the commit lost a race with another writer (IntegrityError).
+        # Rows fit to commit, yet not done: another request got in the way (a writer that
+        # clashed on an email, or a Cancel): sending the file again may well succeed.
         return Response(body, status=status.HTTP_409_CONFLICT)
 
     def _dry_run(self, upload, params) -> Response:

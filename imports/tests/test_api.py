@@ -151,6 +151,27 @@ def test_on_duplicate_says_whether_existing_clients_are_updated(staff_api, on_du
     assert (chloe.name, chloe.phone) == expected
 
 
+def test_a_commit_that_clashes_with_another_writer_is_a_409_and_saves_nothing(
+    staff_api, monkeypatch
+):
+    from django.db import IntegrityError
+
+    def clash(batch, analysis, report):
+        # What the unique email constraint raises when another request added one of these
+        # clients between the check and the INSERT.
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr("imports.services._write_clients", clash)
+
+    response = send(staff_api, content=clients_csv())
+
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert (body["status"], body["created"]) == ("failed", 0)
+    assert "Upload the file again" in body["message"]
+    assert not Client.objects.exists()
+
+
 @pytest.fixture
 def worker(settings, monkeypatch):
     """Every file goes to the worker, which runs the task in-process once the request's
