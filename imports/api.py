@@ -279,6 +279,7 @@ class ImportUploadView(APIView):
                 upload=upload,
                 on_duplicate=params["on_duplicate"],
                 skip_invalid=params["skip_invalid"],
+                require_columns=True,  # no page here to choose a column on
             )
         except FileRefused as refused:
             return self._refused(file_name, [services.file_error(refused.message)])

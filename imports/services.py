@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clients import events
 from clients.models import Client, Order
@@ -78,6 +79,14 @@ def file_error(message: str) -> dict:
 
 
 # --- The check ------------------------------------------------------------------------------
+_NO_ROWS = gettext_lazy("The file has its column names but no rows under them.")
+
+
+def _no_column(missing: list[columns.Column]) -> str:
+    return _(
+        "No column holds %(fields)s: name the column as the field (or a usual synonym), "
+        "or choose it among the file's columns on the import's page."
+    ) % {"fields": ", ".join(str(column.label) for column in missing)}
 
 
 def analyse(
@@ -98,10 +107,7 @@ def analyse(
     )
     missing = columns.missing_columns(kind, mapping)
     if missing:
-        raise FileRefused(
-            _("No column holds %(fields)s: choose it among the file's columns.")
-            % {"fields": ", ".join(str(column.label) for column in missing)}
-        )
+        raise FileRefused(_no_column(missing))
     analysis = Analysis(
         kind=kind, mapping=mapping, ignored_columns=columns.ignored_columns(table.header, mapping)
     )
@@ -124,7 +130,7 @@ def analyse(
         if report:
             report(analysis.rows, max(total, analysis.rows))
     if not analysis.rows:
-        raise FileRefused(_("The file has its column names but no rows under them."))
+        raise FileRefused(str(_NO_ROWS))
     return analysis
 
 
@@ -265,12 +271,23 @@ def import_create(
     upload,
     on_duplicate: str = Import.OnDuplicate.SKIP,
     skip_invalid: bool = False,
+    require_columns: bool = False,
 ) -> Import:
-    """Keep the upload as a pending import, once its header is read (FileRefused otherwise)."""
+    """Keep the upload as a pending import, once its header and a first row are read
+    (FileRefused otherwise: nothing is kept). With `require_columns` (the API, which has no
+    page to choose columns on) a required field no header matches is refused here too."""
     name = getattr(upload, "name", "") or "upload"
     table = open_table(upload, name=name)
-    header = table.header
-    table.close()
+    try:
+        header = table.header
+        if next(table.rows, None) is None:
+            raise FileRefused(str(_NO_ROWS))
+    finally:
+        table.close()
+    if require_columns and (
+        missing := columns.missing_columns(kind, columns.auto_mapping(kind, header))
+    ):
+        raise FileRefused(_no_column(missing))
     upload.seek(0)
     batch = Import(
         kind=kind,
@@ -394,6 +411,7 @@ def import_commit(*, import_id: int) -> Import:
     except ImportCancelled:
         return _finish(batch, Import.Status.CANCELLED, _("Cancelled: nothing was imported."))
     except FileRefused as refused:
+        batch.errors = [file_error(refused.message)]
         return _finish(batch, Import.Status.FAILED, refused.message)
     except IntegrityError:
         logger.warning("import #%s clashed with another writer", batch.pk, exc_info=True)

@@ -356,9 +356,9 @@ def test_a_file_that_is_not_a_table_is_a_400_that_says_why(
         ([CLIENTS[0]], "The file has its column names but no rows under them."),
     ],
 )
-def test_a_table_the_commit_cannot_read_is_a_400_on_the_file(staff_api, rows, message):
-    # Found once the rows are read (the upload itself is a table): the record of the refused
-    # commit says so as the upload's refusals do, on the file.
+def test_a_table_without_a_column_or_rows_is_refused_at_upload(staff_api, rows, message):
+    # Found from the header and the first row, before anything is kept: the API has no page
+    # to choose a column on (import_create(require_columns=True)).
     response = send(staff_api, content=files.csv_bytes(rows))
 
     assert response.status_code == 400, response.content
@@ -367,7 +367,8 @@ def test_a_table_the_commit_cannot_read_is_a_400_on_the_file(staff_api, rows, me
     [error] = body["errors"]
     assert (error["line"], error["field"]) == (1, "file")
     assert error["message"].startswith(message)
-    assert staff_api.get(f"/api/imports/{body['id']}/").json()["errors"] == body["errors"]
+    assert body["id"] is None
+    assert not Import.objects.exists()
     assert not Client.objects.exists()
 
 

@@ -142,7 +142,8 @@ def test_a_missing_email_column_is_said_and_a_mapping_fixes_it(importer):
         {
             "line": 1,
             "field": "file",
-            "message": "No column holds Email: choose it among the file's columns.",
+            "message": "No column holds Email: name the column as the field (or a usual "
+            "synonym), or choose it among the file's columns on the import's page.",
         }
     ]
     assert batch.rows == 0
@@ -152,10 +153,21 @@ def test_a_missing_email_column_is_said_and_a_mapping_fixes_it(importer):
     assert (batch.errors, batch.created) == ([], 1)
 
 
-def test_a_header_without_rows_is_refused(importer):
-    batch = start(importer, [CLIENT_HEADER])
+def test_a_header_without_rows_is_refused_at_upload(importer):
+    with pytest.raises(FileRefused, match="no rows"):
+        start(importer, [CLIENT_HEADER, [], ["", "", ""]])
 
-    assert "no rows" in batch.errors[0]["message"]
+    assert not Import.objects.exists()
+
+
+def test_the_api_refuses_a_missing_column_at_upload(importer):
+    with pytest.raises(FileRefused, match="No column holds Email"):
+        services.import_create(
+            user=importer,
+            kind="clients",
+            upload=upload(csv_bytes([["name"], ["Ann"]])),
+            require_columns=True,
+        )
 
 
 def test_a_file_that_is_not_a_table_is_refused_before_anything_is_kept(importer):
