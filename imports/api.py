@@ -154,15 +154,6 @@ class ImportSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        # A file the commit refused (no column for a required field, no rows under the header)
-        # ends `failed` with its reason in `message` only: the engine stores no error for it
-        # (services.import_commit). Shown as the file's error, as a refusal at upload is.
-        if data["status"] == Import.Status.FAILED and not data["errors"] and not data["rows"]:
-            data["errors"] = [services.file_error(data["message"])] if data["message"] else []
-        return data
-
 
 class ImportConflictSerializer(ImportSerializer):
     """The import as it is, and why the action was refused."""
