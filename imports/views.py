@@ -11,6 +11,7 @@ page, a logged-in user without it gets the 403 page and nothing changes."""
 
 import logging
 import os
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -143,12 +144,15 @@ class ImportListView(ImportPermissionMixin, ListView):
 
 # --- One import -----------------------------------------------------------------------------
 def _cell(column: str, value) -> str:
+    """A sample row's value as the CRM's own pages show it."""
     if column == "status" and value in Order.Status.values:
         return Order.Status(value).label
+    if column == "amount" and value:
+        return formats.number_format(Decimal(value), decimal_pos=2, force_grouping=True)
     if column == "created_at" and value:
         moment = parse_datetime(value)
         if moment is not None:
-            return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+            return formats.date_format(timezone.localtime(moment), "M j, Y, H:i")
     return value or ""
 
 
@@ -329,7 +333,8 @@ class ImportCommitView(ImportActionView):
         refusal = services.commit_refusal(self.object, skip_invalid)
         if refusal:
             messages.error(self.request, refusal)
-            return redirect(self.get_success_url())
+            # Back where the box to tick is.
+            return redirect(f"{self.get_success_url()}#import-confirm")
         batch = services.import_start_commit(import_id=self.object.pk, skip_invalid=skip_invalid)
         if batch.status == Import.Status.DONE:
             messages.success(self.request, _("The import is done."))
@@ -382,5 +387,5 @@ class ImportRevertView(ImportPageMixin, DetailView):
         except services.RevertError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, batch.message)
+            messages.success(request, _("The import was reverted."))
         return redirect("imports:detail", pk=batch.pk)

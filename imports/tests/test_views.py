@@ -223,7 +223,7 @@ def test_uploading_orders_shows_their_preview(member_client):
     assert (batch.rows, batch.created, batch.invalid) == (2, 2, 0)
     html = response.text
     assert "Annual plan" in html
-    assert "1234.50" in html
+    assert "1,234.50" in html
     assert "In progress" in html  # the status's label, not its code
     assert 'name="skip_invalid"' not in html  # no invalid row: no box to tick
     assert not Order.objects.exists()
@@ -365,7 +365,7 @@ def test_a_finished_import_is_not_checked_again(member_client, done):
 # --- Commit ---------------------------------------------------------------------------------
 def test_commit_is_refused_while_rows_are_invalid(member_client, pending):
     response = member_client.post(page(pending, "commit/"), follow=True)
-    assert response.redirect_chain == [(page(pending), 302)]
+    assert response.redirect_chain == [(page(pending) + "#import-confirm", 302)]
     [message] = messages_of(response)
     assert message.startswith("Nothing was imported: 2 of 4 rows are invalid.")
     pending.refresh_from_db()
@@ -493,7 +493,8 @@ def test_revert_deletes_what_the_import_created_and_lists_what_it_kept(member_cl
     assert response.redirect_chain == [(page(done), 302)]
     done.refresh_from_db()
     assert done.status == Import.Status.REVERTED
-    assert messages_of(response) == [done.message]
+    assert messages_of(response) == ["The import was reverted."]
+    assert "Reverted: 1 clients and 0 orders deleted." in response.text
     assert list(Client.objects.values_list("email", flat=True)) == ["ada@mail.test"]
     html = response.text
     assert 'id="import-kept"' in html
@@ -594,6 +595,7 @@ def test_a_report_left_from_the_check_is_not_the_commits(member_client, valid_on
     assert '<progress id="progress-bar" aria-labelledby="progress-stage"' in html
     assert "Saving the rows" in html
     assert "Starting…" in html
+    assert 'id="import-status">Saving<' in html  # not "Waiting for confirmation"
 
 
 def test_the_progress_of_a_finished_import_says_finished(member_client, done):
