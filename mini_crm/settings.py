@@ -148,7 +148,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "mini_crm"},
+            # Above channels_redis's 5 s blocking read (BZPOPMIN): at redis-py's default of 5 s,
+            # an idle socket's read timed out and closed the websocket every 5 s.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                "prefix": "mini_crm",
+            },
         }
     }
 else:
