@@ -9,6 +9,8 @@ from live.broadcast import IMPORT_PROGRESS, import_group, send_to_group
 
 # Seconds between two reports: a 100,000-row import reports ~50 batches, far fewer than that.
 INTERVAL = 0.25
+# A running import not heard of for this long has lost its worker (a batch takes ~1 s).
+STALLED_SECONDS = 120
 TTL = 6 * 3600
 
 
@@ -17,8 +19,14 @@ def _key(import_id: int) -> str:
 
 
 def current(import_id: int) -> dict | None:
-    """The last report of this import ({"stage", "done", "total"}), if any."""
+    """The last report of this import ({"stage", "done", "total", "finished", "at"}), if any."""
     return cache.get(_key(import_id))
+
+
+def stalled(import_id: int) -> bool:
+    """Whether the import's last report (or its absence) is older than STALLED_SECONDS."""
+    state = current(import_id)
+    return state is None or time.time() - state.get("at", 0) > STALLED_SECONDS
 
 
 class Reporter:
@@ -40,6 +48,7 @@ class Reporter:
         self._send({"stage": self.stage, "done": 0, "total": 0, "finished": True})
 
     def _send(self, state: dict) -> None:
+        state["at"] = time.time()
         cache.set(_key(self.import_id), state, TTL)
         send_to_group(
             import_group(self.import_id), {"type": IMPORT_PROGRESS, "id": self.import_id, **state}

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from clients import events
 from clients.models import Client, Order
@@ -83,9 +83,12 @@ _NO_ROWS = gettext_lazy("The file has its column names but no rows under them.")
 
 
 def _no_column(missing: list[columns.Column]) -> str:
-    return _(
+    return ngettext(
         "No column holds %(fields)s: name the column as the field (or a usual synonym), "
-        "or choose it among the file's columns on the import's page."
+        "or choose it among the file's columns on the import's page.",
+        "No columns hold %(fields)s: name the columns as the fields (or usual synonyms), "
+        "or choose them among the file's columns on the import's page.",
+        len(missing),
     ) % {"fields": ", ".join(str(column.label) for column in missing)}
 
 
@@ -315,9 +318,11 @@ def _store(batch: Import, analysis: Analysis) -> None:
     batch.rows, batch.invalid, batch.unchanged = analysis.rows, analysis.invalid, analysis.unchanged
     batch.created, batch.updated = analysis.created, analysis.updated
     batch.errors, batch.sample = analysis.errors, analysis.sample
-    if analysis.invalid_csv is not None and analysis.invalid:
-        if batch.invalid_file:
-            batch.invalid_file.delete(save=False)
+    if analysis.invalid_csv is None:
+        return
+    if batch.invalid_file:  # an earlier check's
+        batch.invalid_file.delete(save=False)
+    if analysis.invalid:
         content = ContentFile(analysis.invalid_csv.getvalue().encode("utf-8-sig"))
         stem = batch.file_name.rsplit(".", 1)[0]
         batch.invalid_file.save(f"{stem}-invalid-rows.csv", content, save=False)
@@ -367,6 +372,9 @@ def import_check(*, import_id: int, mapping: dict | None = None, on_duplicate=No
 
 def commit_refusal(batch: Import | Analysis, skip_invalid: bool) -> str:
     """Why the commit may not go ahead ("" when it may)."""
+    file_errors = [error for error in batch.errors if error["field"] == "file"]
+    if file_errors:
+        return _("Nothing was imported: %(reason)s") % {"reason": file_errors[0]["message"]}
     if batch.invalid and not skip_invalid:
         return _(
             "Nothing was imported: %(invalid)s of %(rows)s rows are invalid. Fix them, or choose "
@@ -582,7 +590,14 @@ def import_cancel(*, import_id: int) -> Import:
         finished_at=timezone.now(),
     )
     Import.objects.filter(pk=import_id, status=Import.Status.RUNNING).update(cancel_requested=True)
-    return Import.objects.get(pk=import_id)
+    batch = Import.objects.get(pk=import_id)
+    if batch.status == Import.Status.RUNNING and progress.stalled(batch.pk):
+        # Its worker died (a deploy, the OOM killer): its transaction rolled back with it, and
+        # nobody will see the cancel. Without this it would say "running" for ever.
+        batch = _finish(
+            batch, Import.Status.CANCELLED, _("The worker stopped: nothing was imported.")
+        )
+    return batch
 
 
 # --- Revert ---------------------------------------------------------------------------------

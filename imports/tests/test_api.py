@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from clients.models import Client, Order
 from clients.permissions import SALES, VIEWERS
 from clients.tests.factories import ClientFactory, UserFactory, image_bytes
+from imports import progress
 from imports.models import Import
 from imports.tests import files
 
@@ -261,6 +262,7 @@ def test_cancel_stops_a_pending_or_running_import_and_refuses_a_finished_one(sta
         return Import.objects.create(kind="clients", status=status, file_name="x.csv", user=staff)
 
     pending, running, done = create("pending"), create("running"), create("done")
+    progress.reporter(running.pk, stage="saving")(1, 2)  # its worker is at work
 
     cancelled = staff_api.post(f"/api/imports/{pending.pk}/cancel/")
     assert cancelled.status_code == 200

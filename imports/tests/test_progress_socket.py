@@ -1,6 +1,8 @@
 """The socket at /ws/imports/<id>/, through the full ASGI application: who may follow an
 import's progress, and what it receives (imports/progress.py's reports, and only its own)."""
 
+import time
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
@@ -93,6 +95,7 @@ async def test_a_manager_receives_the_progress_and_the_end():
         "done": 2000,
         "total": 5000,
         "finished": False,
+        "at": pytest.approx(time.time(), abs=5),
     }
     await sync_to_async(report.finish)()
     message = await communicator.receive_json_from(timeout=2)

@@ -337,6 +337,15 @@ def test_a_pending_import_cancels_at_once_and_then_commits_nothing(importer):
     assert not Client.objects.exists()
 
 
+def test_cancelling_an_import_whose_worker_died_ends_it(importer, settings):
+    running = Import.objects.create(kind="clients", status="running", file_name="x.csv")
+    working = Import.objects.create(kind="clients", status="running", file_name="y.csv")
+    services.progress.reporter(working.pk, stage="saving")(1, 2)
+
+    assert services.import_cancel(import_id=running.pk).status == Import.Status.CANCELLED
+    assert services.import_cancel(import_id=working.pk).status == Import.Status.RUNNING
+
+
 def test_a_commit_runs_once(importer):
     batch = start(importer, clients_file(["Ann", "ann@mail.test", ""]))
     commit(batch)
