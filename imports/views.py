@@ -236,7 +236,6 @@ class ImportInvalidRowsView(ImportPermissionMixin, SingleObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         batch = self.get_object()
-        # A check that finds no invalid row leaves an earlier check's file in place.
         if not batch.invalid or not batch.invalid_file:
             raise Http404(_("This import has no invalid rows."))
         try:

@@ -426,6 +426,55 @@ def test_an_order_created_through_the_api_reaches_the_websocket(stack, browser, 
                 received.append(socket.recv(timeout=remaining))
 
 
+def test_a_big_import_runs_in_the_worker_and_its_progress_reaches_the_websocket(stack, browser):
+    from websockets.sync.client import connect
+
+    # Over IMPORT_BACKGROUND_KB (256): checked and committed by the worker, not the request.
+    rows = ["name,email,phone"] + [
+        f"Stack {i},stack{i}@import.example.org,+49 {i}" for i in range(12_000)
+    ]
+    content = "\n".join(rows).encode()
+    assert len(content) > 256 * 1024
+    token = browser.csrf_token_from("/clients/import/")
+    uploaded = browser.post_form(
+        "/clients/import/",
+        {"on_duplicate": "skip", "csrfmiddlewaretoken": token},
+        files={"file": ("stack.csv", "text/csv", content)},
+    )
+    assert uploaded.status == 302, uploaded.text[:2000]
+    page = uploaded.header("Location")
+    import_id = int(re.search(r"/imports/(\d+)/", page).group(1))
+
+    def state() -> dict:
+        return json.loads(browser.get(f"/imports/{import_id}/progress/").body)
+
+    wait_until(
+        lambda: state()["finished"], timeout=60, what="the worker's check", log=stack.log_tail
+    )
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    with connect(
+        f"ws://127.0.0.1:{stack.ports['proxy']}/ws/imports/{import_id}/",
+        origin=browser.origin,
+        additional_headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
+        open_timeout=10,
+    ) as socket:
+        token = browser.csrf_token_from(page)
+        committed = browser.post_form(
+            f"/imports/{import_id}/commit/", {"csrfmiddlewaretoken": token}
+        )
+        assert committed.status == 302, committed.text[:2000]
+        received, deadline = [], time.monotonic() + 60
+        while not any(message["finished"] for message in received):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"the import never said it finished: {received}\n{stack.log_tail()}")
+            with contextlib.suppress(TimeoutError):
+                received.append(json.loads(socket.recv(timeout=remaining)))
+    assert any(m["stage"] == "saving" and m["done"] > 0 for m in received), received
+    outcome = json.loads(browser.get(f"/api/imports/{import_id}/").body)
+    assert (outcome["status"], outcome["created"]) == ("done", 12_000), outcome
+
+
 def test_the_worker_delivers_the_report_task_by_email(stack):
     # Sent from outside the worker, through the broker, as beat sends it (the task's name on
     # main; no arguments: last month).
