@@ -48,6 +48,7 @@ class Import(models.Model):
     # by the media view (core/views.py refuses imports/).
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
     file_name = models.CharField(max_length=255)
+    header = models.JSONField(default=list)  # the file's column names, for the mapping form
     # The choices the preview was made with, and the commit will be.
     mapping = models.JSONField(default=dict)
     on_duplicate = models.CharField(

@@ -298,6 +298,7 @@ def import_create(
         file_name=name.rsplit("/", 1)[-1][:255],
         on_duplicate=on_duplicate,
         skip_invalid=skip_invalid,
+        header=header,
         mapping=columns.auto_mapping(kind, header),
     )
     batch.file.save(batch.file_name, File(upload), save=False)
@@ -306,10 +307,8 @@ def import_create(
 
 
 def header_of(batch: Import) -> list[str]:
-    with batch.file.open("rb") as file:
-        table = open_table(file, name=batch.file_name)
-        table.close()
-        return table.header
+    """The file's column names, as read at upload (reading them again would read the file)."""
+    return batch.header
 
 
 def _store(batch: Import, analysis: Analysis) -> None:
