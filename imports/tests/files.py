@@ -51,3 +51,23 @@ def upload(content: bytes, name: str = "clients.csv") -> SimpleUploadedFile:
 
 
 CLIENT_HEADER = ["Full name", "E-mail", "Telephone"]
+
+
+def xlsx_with_sheet_xml(sheet_xml: str) -> bytes:
+    """A real workbook whose first sheet's XML is replaced by `sheet_xml`."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["name", "email"]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml.encode()
+            archive.writestr(item, data)
+    return buffer.getvalue()
+
+
+def billion_laughs() -> str:
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    return f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]><worksheet>&lol9;</worksheet>'

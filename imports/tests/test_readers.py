@@ -158,6 +158,12 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_inflated():
     assert "zip bomb" in refused(files.zip_bomb(inflated_mb=500), name="clients.xlsx")
 
 
+def test_an_xml_entity_bomb_in_a_workbook_is_refused():
+    content = files.xlsx_with_sheet_xml(files.billion_laughs())
+
+    assert "cannot be read" in refused(content, name="clients.xlsx")
+
+
 def test_a_file_over_the_size_limit_is_refused(settings):
     settings.IMPORT_MAX_MB = 1
 

@@ -430,6 +430,27 @@ def test_orders_from_an_xlsx(importer):
     assert Order.objects.get().amount == Decimal("19.99")
 
 
+def test_a_workbook_is_read_once_then_its_rows_copy_is_committed(importer, monkeypatch):
+    content = xlsx_bytes(
+        [CLIENT_HEADER, ["Ann", "ann@mail.test", None], [None, None, None], ["", "x@mail.test", ""]]
+    )
+    batch = start(importer, None, name="clients.xlsx", content=content)
+    assert batch.rows_file
+    opened = []
+    real = services.open_table
+    monkeypatch.setattr(
+        services, "open_table", lambda file, name: opened.append(name) or real(file, name=name)
+    )
+
+    batch = commit(batch, skip_invalid=True)
+
+    assert opened == ["rows.csv"]
+    assert batch.status == Import.Status.DONE
+    # The blank row is kept in the copy: the error's line is the workbook's.
+    assert batch.errors == [{"line": 4, "field": "name", "message": "This field is required."}]
+    assert list(Client.objects.values_list("email", flat=True)) == ["ann@mail.test"]
+
+
 # --- The round trip -------------------------------------------------------------------------
 
 
