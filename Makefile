@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	&& { command -v $$p; break; }; done)
 
 .PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean lint-deploy
-.PHONY: bench-report bench-small
+.PHONY: bench-report bench-small bench-imports
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ bench: install  ## Benchmark the pages at 1k and 100k clients (BENCH_CLIENTS, BE
 
 bench-small: install  ## Quick bench smoke run: 1,000 clients / 10,000 orders against 100 / 1,000
 	$(BENCH_ENV) $(PY) -m bench.run --quick $(BENCH_ARGS)
+
+bench-imports: install  ## Time importing 100,000 clients and orders (CSV, .xlsx) beside django-import-export
+	$(PY) -m bench.imports $(BENCH_ARGS)
 
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var
