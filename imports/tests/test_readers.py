@@ -4,8 +4,9 @@ import datetime
 import io
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
-from imports.readers import FileRefused, open_table
+from imports.readers import FileRefused, _cell_text, open_table
 from imports.tests import files
 
 ROWS = [["Full name", "E-mail", "Telephone"], ["Chloé Müller", "chloe@mail.test", "+49 30 1"]]
@@ -113,6 +114,75 @@ def test_xlsx_first_sheet_is_read_as_text():
     assert read_rows == [
         (2, ["Ann", "ann@mail.test", "4930123456", "2026-11-30 14:05:00", "12.5", "=1+1"])
     ]
+
+
+def varied_workbook(write_only: bool) -> bytes:
+    """Cells of every kind an import meets, in a normal workbook (shared strings, a
+    <dimension>) or a write-only one (inline strings, none)."""
+    workbook = Workbook(write_only=write_only)
+    sheet = workbook.create_sheet("First") if write_only else workbook.active
+    rows = [
+        ["Name", "Email", "Phone", "When", "Amount", "Flag", "Formula"],
+        [
+            "Ann",
+            "ann@mail.test",
+            4930123456,
+            datetime.datetime(2026, 11, 30, 14, 5),
+            12.5,
+            True,
+            "=1+1",
+        ],
+        ["Zoë", None, "+49 30 1", datetime.date(2025, 1, 2), 0.1 + 0.2, False, "=SUM(E2:E3)"],
+        [None, None, None, None, None, None, None],
+        ["Łukasz", "l@mail.test", None, datetime.time(9, 30), -3, None, "#N/A"],
+        ["Multi\nline", "m@mail.test", "", None, 1e20, None, None],
+    ]
+    for row in rows:
+        sheet.append(row)
+    if not write_only:
+        sheet["J9"] = "far cell"  # a gap of columns and rows
+        sheet["E3"].number_format = "0.00%"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("write_only", [False, True])
+def test_the_workbook_reader_reads_what_openpyxl_reads(write_only):
+    content = varied_workbook(write_only)
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    expected = [
+        [_cell_text(value) for value in row]
+        for row in book.worksheets[0].iter_rows(values_only=True)
+    ]
+
+    table, rows = read(content, name="varied.xlsx")
+
+    def trimmed(cells):
+        while cells and cells[-1] == "":
+            cells = cells[:-1]
+        return cells
+
+    assert trimmed(table.header) == trimmed(expected[0])
+    got = {line: trimmed(cells) for line, cells in rows}
+    want = {line: trimmed(cells) for line, cells in enumerate(expected[1:], start=2) if any(cells)}
+    assert got == want
+    assert got[2][3] == "2026-11-30 14:05:00"  # a date cell, by its number format
+
+
+def test_a_workbook_shared_formula_is_read_translated():
+    content = files.xlsx_with_sheet_xml(
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<sheetData>"
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
+        '<row r="2"><c r="A2"><f t="shared" ref="A2:A3" si="0">B2*2</f><v>4</v></c></row>'
+        '<row r="3"><c r="A3"><f t="shared" si="0"/><v>6</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+
+    _table, rows = read(content, name="formulas.xlsx")
+
+    assert rows == [(2, ["=B2*2"]), (3, ["=B3*2"])]
 
 
 # --- Files that are not tables ------------------------------------------------------------------
