@@ -70,12 +70,17 @@ _SPACES = re.compile(r"[\s\u00a0\u202f'’]")
 _CURRENCY = re.compile(r"^[^\d\-+.,]+|\D+$")  # "$", "€ ", " руб." around the number
 
 
+_PLAIN_AMOUNT = re.compile(r"\d+(\.\d+)?\Z")
+
+
 def parse_amount(text: str) -> str:
     """'1234.56', '1 234,56', '1,234.56', '1.234,56', '€ 1,234' → '1234.56' / '1234'.
 
     The last of '.' or ',' is the decimal point when both appear. Alone, a comma followed by
     exactly three digits groups thousands ('1,234'); otherwise it is the decimal point ('12,5').
     What is left is for the form's DecimalField to judge (and word its error)."""
+    if _PLAIN_AMOUNT.match(text):
+        return text  # the common case, without the rewriting below
     if not re.search(r"\d", text):
         return text.strip()  # no number at all: the form says "Enter a number."
     text = _CURRENCY.sub("", _SPACES.sub("", text))
@@ -108,6 +113,7 @@ _DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d",
 )
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
 _SLASHED = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
@@ -125,6 +131,9 @@ def parse_created_at(text: str) -> datetime.datetime:
     value = None
     with contextlib.suppress(ValueError):
         value = datetime.datetime.fromisoformat(text)
+    if value is None and (match := _DOTTED_DATE.match(text)):  # 30.11.2026: the common case
+        day, month, year = map(int, match.groups())
+        value = datetime.datetime(year, month, day)
     if value is None:
         for pattern in _DATE_FORMATS:
             try:

@@ -192,9 +192,10 @@ class _ClientCheck:
         emails = [cleaned["email"] for _line, _cells, cleaned, errors in checked if not errors]
         existing = {
             row[0]: row[1:]
-            for row in Client.objects.filter(email__in=emails).values_list(
-                "email", "pk", "name", "phone"
-            )
+            # No ORDER BY: the model's default ordering only added a sort of the batch.
+            for row in Client.objects.filter(email__in=emails)
+            .order_by()
+            .values_list("email", "pk", "name", "phone")
         }
         for line, cells, cleaned, errors in checked:
             if errors:
@@ -240,7 +241,9 @@ class _OrderCheck:
     def batch(self, batch, mapping) -> Iterator[tuple[int, list[str], list]]:
         checked = [(line, cells, *self.row.clean(_values(cells, mapping))) for line, cells in batch]
         emails = {cleaned["client_email"] for _l, _c, cleaned, _e in checked}
-        clients = dict(Client.objects.filter(email__in=emails).values_list("email", "pk"))
+        clients = dict(
+            Client.objects.filter(email__in=emails).order_by().values_list("email", "pk")
+        )
         for line, cells, cleaned, errors in checked:
             client_id = clients.get(cleaned["client_email"])
             if client_id is None and cleaned["client_email"]:
