@@ -174,13 +174,10 @@ def test_a_commit_that_clashes_with_another_writer_is_a_409_and_saves_nothing(
 
 
 @pytest.fixture
-def worker(settings, monkeypatch):
+def worker(settings):
     """Every file goes to the worker, which runs the task in-process once the request's
-    transaction commits (eager, even on the real stack, where a Redis broker is configured)."""
-    from mini_crm.celery import app
-
+    transaction commits (eager, even on the real stack: imports/tests/conftest.py)."""
     settings.IMPORT_BACKGROUND_KB = 0
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
 
 
 def test_a_big_file_is_committed_by_the_worker_202_then_get_shows_it_done(
