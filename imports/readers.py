@@ -37,6 +37,15 @@ DELIMITERS = ",;\t"
 # zip bomb (a few KB that unzip to gigabytes), refused before a byte is inflated.
 XLSX_MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
 XLSX_MAX_RATIO = 200
+# The shared strings are held in memory while the sheet is read: a legitimate file's (200,000
+# rows of text) take a few tens of MB; past twice IMPORT_MAX_MB they are a bomb of their own.
+SHARED_STRINGS_MAX_FACTOR = 2
+# Excel's own limit for one cell: a workbook with longer cells was not saved by a spreadsheet.
+XLSX_MAX_CELL_CHARS = 32_767
+# Columns read from a file: an import fills five fields at most; the rest are "ignored" columns
+# listed on the preview, and 200,000 of them made a 33 MB page.
+MAX_COLUMNS = 200
+HEADER_MAX_CHARS = 100
 
 # Magic numbers of files people upload by mistake, for a message that says what they are.
 _NOT_TABLES = {
@@ -112,7 +121,31 @@ def open_table(file, *, name: str) -> Table:
     if not any(table.header):
         table.close()
         raise FileRefused(_("The first row is empty: it should hold the column names."))
+    if len(table.header) > MAX_COLUMNS:
+        table.close()
+        raise FileRefused(
+            _("The file has %(count)s columns; an import reads at most %(limit)s.")
+            % {"count": f"{len(table.header):,}", "limit": MAX_COLUMNS}
+        )
+    table.header = [text[:HEADER_MAX_CHARS] for text in table.header]
     return table
+
+
+def open_rows_copy(file) -> Table:
+    """The CSV copy of a workbook's rows that a check wrote (imports/services.py): UTF-8, commas,
+    blank rows kept, already within the limits (the workbook was held to them)."""
+    reader = _records(file, "utf-8", ",")
+    header = next(reader, None) or []
+    rows = _numbered(reader, limit=False)
+    return Table(
+        format="csv",
+        header=header,
+        rows=rows,
+        estimated_rows=0,
+        encoding="utf-8",
+        delimiter=",",
+        _close=[rows.close, reader.close],
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -228,9 +261,11 @@ def _count_records(file, encoding: str, delimiter: str) -> int:
     limit checked before any row is validated)."""
     limit = settings.IMPORT_MAX_ROWS + 1
     count = 0
-    for count, _record in enumerate(_records(file, encoding, delimiter), start=1):
-        if count > limit:
-            break
+    for record in _records(file, encoding, delimiter):
+        if any(cell.strip() for cell in record):  # blank lines are not rows (_numbered)
+            count += 1
+            if count > limit:
+                break
     file.seek(0)
     _refuse_over_limit(count - 1)
     return count
@@ -248,16 +283,17 @@ def _refuse_over_limit(rows: int) -> None:
         )
 
 
-def _numbered(records: Iterator[list]) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of the rows after the header, blank rows skipped, the row limit kept."""
+def _numbered(records: Iterator[list], *, limit: bool = True) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of the rows after the header, blank rows skipped, the row limit kept, the
+    cells past MAX_COLUMNS dropped (the header has no name for them)."""
     rows = 0
     for line, cells in enumerate(records, start=2):
         if not any(cell.strip() for cell in cells):
             continue
         rows += 1
-        if rows > settings.IMPORT_MAX_ROWS:
+        if limit and rows > settings.IMPORT_MAX_ROWS:
             _refuse_over_limit(rows)
-        yield line, cells
+        yield line, cells[:MAX_COLUMNS]
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -279,7 +315,9 @@ def _open_xlsx(file) -> Table:
         (entry.file_size / max(entry.compress_size, 1) for entry in entries if entry.file_size),
         default=0,
     )
-    if unzipped > XLSX_MAX_UNZIPPED_BYTES or (ratio > XLSX_MAX_RATIO and unzipped > max_bytes()):
+    shared = sum(e.file_size for e in entries if e.filename.lower().endswith("sharedstrings.xml"))
+    too_big = unzipped > XLSX_MAX_UNZIPPED_BYTES or shared > SHARED_STRINGS_MAX_FACTOR * max_bytes()
+    if too_big or (ratio > XLSX_MAX_RATIO and unzipped > max_bytes()):
         raise FileRefused(
             _(
                 "This workbook unzips to %(size)s MB: far too much for its size (a zip bomb?). "
@@ -329,6 +367,9 @@ def _first_sheet(file):
     reader.read_workbook()
     apply_stylesheet(reader.archive, reader.wb)
     reader.wb._archive = reader.archive
+    # The strings are the reader's: ExcelReader hands them to each sheet it makes, and the
+    # workbook's own list stays empty (every text cell of Excel's files is one of them).
+    reader.wb.shared_strings = reader.shared_strings
     for _sheet, rel in reader.parser.find_sheets():
         if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
             return reader.wb, rel.target
@@ -381,7 +422,11 @@ def _sheet_values(workbook, sheet_path: str) -> Iterator[tuple]:
                 index = columns.get(letters)
                 if index is None:
                     index = columns[letters] = column_index_from_string(letters) - 1
+                if index >= MAX_COLUMNS:
+                    continue  # no header names it (open_table refuses wider headers)
                 values.extend([None] * (index - len(values)))
+            elif len(values) >= MAX_COLUMNS:
+                continue
             values.append(_cell_value(cell, shared, dates, durations, workbook.epoch, formulas))
         element.clear()
         yield tuple(values)
@@ -447,6 +492,14 @@ def _cell_text(value) -> str:
     if isinstance(value, str):
         if "\x00" in value:
             raise FileRefused(_not_text_message())
+        if len(value) > XLSX_MAX_CELL_CHARS:
+            raise FileRefused(
+                _(
+                    "A cell holds more than %(limit)s characters, more than Excel allows: save "
+                    "the sheet again from your spreadsheet, or as CSV."
+                )
+                % {"limit": f"{XLSX_MAX_CELL_CHARS:,}"}
+            )
         return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"

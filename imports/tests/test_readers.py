@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -117,8 +118,9 @@ def test_xlsx_first_sheet_is_read_as_text():
 
 
 def varied_workbook(write_only: bool) -> bytes:
-    """Cells of every kind an import meets, in a normal workbook (shared strings, a
-    <dimension>) or a write-only one (inline strings, none)."""
+    """Cells of every kind an import meets, in a normal workbook (a <dimension>) or a
+    write-only one (none). openpyxl writes inline strings either way: the shared strings of
+    Excel's and LibreOffice's files are in data/libreoffice.xlsx."""
     workbook = Workbook(write_only=write_only)
     sheet = workbook.create_sheet("First") if write_only else workbook.active
     rows = [
@@ -147,9 +149,15 @@ def varied_workbook(write_only: bool) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("write_only", [False, True])
-def test_the_workbook_reader_reads_what_openpyxl_reads(write_only):
-    content = varied_workbook(write_only)
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("source", ["normal", "write_only", "libreoffice"])
+def test_the_workbook_reader_reads_what_openpyxl_reads(source):
+    if source == "libreoffice":  # saved by LibreOffice Calc: shared strings, date styles
+        content = (DATA / "libreoffice.xlsx").read_bytes()
+    else:
+        content = varied_workbook(source == "write_only")
     book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     expected = [
         [_cell_text(value) for value in row]
@@ -167,7 +175,11 @@ def test_the_workbook_reader_reads_what_openpyxl_reads(write_only):
     got = {line: trimmed(cells) for line, cells in rows}
     want = {line: trimmed(cells) for line, cells in enumerate(expected[1:], start=2) if any(cells)}
     assert got == want
-    assert got[2][3] == "2026-11-30 14:05:00"  # a date cell, by its number format
+    assert got[2][:4] == (
+        ["Chloé Müller", "chloe@mail.test", "+49 30 1", "2026-11-30 00:00:00"]
+        if source == "libreoffice"
+        else ["Ann", "ann@mail.test", "4930123456", "2026-11-30 14:05:00"]
+    )  # a date cell, by its number format
 
 
 def test_a_workbook_shared_formula_is_read_translated():
@@ -232,6 +244,45 @@ def test_an_xml_entity_bomb_in_a_workbook_is_refused():
     content = files.xlsx_with_sheet_xml(files.billion_laughs())
 
     assert "cannot be read" in refused(content, name="clients.xlsx")
+
+
+def test_a_file_with_too_many_columns_is_refused():
+    content = b",".join(b"c%d" % i for i in range(201)) + b"\nx\n"
+
+    assert "201 columns; an import reads at most 200" in refused(content)
+
+
+def test_a_workbook_cell_far_to_the_right_is_not_padded_to():
+    content = files.xlsx_with_sheet_xml(
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Ann</t></is></c>'
+        '<c r="XFD2" t="inlineStr"><is><t>far</t></is></c></row></sheetData></worksheet>'
+    )
+
+    _table, rows = read(content, name="sparse.xlsx")
+
+    assert rows == [(2, ["Ann"])]
+
+
+def test_a_workbook_cell_longer_than_excel_allows_is_refused():
+    long = "x" * 40_000
+    content = files.xlsx_with_sheet_xml(
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
+        f'<row r="2"><c r="A2" t="inlineStr"><is><t>{long}</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+
+    assert "more than 32,767 characters" in refused(content, name="long.xlsx")
+
+
+def test_blank_lines_do_not_count_towards_the_row_limit(settings):
+    settings.IMPORT_MAX_ROWS = 2
+
+    _table, rows = read(b"name,email\n\n\n\nA,a@mail.test\n\n\nB,b@mail.test\n\n")
+
+    assert [line for line, _cells in rows] == [5, 8]
 
 
 def test_a_file_over_the_size_limit_is_refused(settings):
