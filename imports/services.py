@@ -28,9 +28,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from clients import events
 from clients.models import Client, Order
 from clients.services import is_vip_email
+from core.csv import neutralise
 from imports import columns, progress
 from imports.models import Import, ImportRecord
-from imports.readers import FileRefused, Table, open_table
+from imports.readers import FileRefused, Table, open_rows_copy, open_table
 from imports.rows import ClientRow, OrderRow, money
 
 logger = logging.getLogger(__name__)
@@ -103,13 +104,15 @@ def analyse(
     report: Progress | None = None,
     keep_invalid_rows: bool = False,
     copy_rows_to=None,
+    stop: Callable[[], bool] | None = None,
 ) -> Analysis:
     """Check every row of `table` and plan the writes. Raises FileRefused when a required
     column has no match (the mapping must say where it is).
 
     `copy_rows_to` (a text file) receives the table as CSV, blank rows kept so that lines keep
     their numbers: an .xlsx's copy for the commit to read (imports/readers.py reads a CSV
-    three times faster than openpyxl a workbook)."""
+    three times faster than openpyxl a workbook). `stop()` is asked between batches: True
+    raises ImportCancelled."""
     mapping = (
         columns.auto_mapping(kind, table.header)
         if mapping is None
@@ -125,11 +128,13 @@ def analyse(
     if keep_invalid_rows:
         analysis.invalid_csv = io.StringIO()
         writer = csv.writer(analysis.invalid_csv)
-        writer.writerow([*table.header, "error"])
+        writer.writerow([*map(neutralise, table.header), "error"])
     check = _ClientCheck(analysis, on_duplicate) if kind == "clients" else _OrderCheck(analysis)
     total = table.estimated_rows
     copy = _RowCopy(copy_rows_to, table.header) if copy_rows_to is not None else None
     for batch in itertools.batched(table.rows, BATCH):
+        if stop and stop():
+            raise ImportCancelled
         if copy:
             copy.write(batch)
         for line, cells, errors in check.batch(batch, mapping):
@@ -138,7 +143,9 @@ def analyse(
                 analysis.error(line, name, message)
             if writer:
                 message = "; ".join(f"{name}: {message}" for name, message in errors)
-                writer.writerow([*cells, message])
+                # Escaped as the export is (a cell is a formula in whoever opens the file);
+                # the import undoes the escape when the fixed file comes back (rows.py).
+                writer.writerow([*map(neutralise, cells), neutralise(message)])
         analysis.rows += len(batch)
         if report:
             report(analysis.rows, max(total, analysis.rows))
@@ -326,6 +333,8 @@ def import_create(
         skip_invalid=skip_invalid,
         header=header,
         mapping=columns.auto_mapping(kind, header),
+        # Waiting: the pages check it next (import_start_check), the API commits it.
+        stage=Import.Stage.PREVIEW,
     )
     batch.file.save(batch.file_name, File(upload), save=False)
     batch.save()
@@ -369,12 +378,13 @@ def _store_rows_copy(batch: Import, copy) -> None:
 
 
 def _refused(batch: Import, message: str) -> Import:
-    batch.stage = Import.Stage.PREVIEW if batch.status == Import.Status.PENDING else batch.stage
+    batch.stage = Import.Stage.PREVIEW
     batch.errors = [file_error(message)]
     batch.rows = batch.created = batch.updated = batch.unchanged = batch.invalid = 0
     batch.message = message
-    batch.save()
-    return batch
+    _save_if_pending(batch, CHECK_FIELDS)
+    progress.reporter(batch.pk, stage=Import.Stage.CHECKING).finish()
+    return Import.objects.get(pk=batch.pk)
 
 
 def import_check(*, import_id: int, mapping: dict | None = None, on_duplicate=None) -> Import:
@@ -407,16 +417,46 @@ def import_check(*, import_id: int, mapping: dict | None = None, on_duplicate=No
                     report=report,
                     keep_invalid_rows=True,
                     copy_rows_to=copy,
+                    stop=lambda: not _still_pending(batch.pk),
                 )
+        except ImportCancelled:
+            return Import.objects.get(pk=batch.pk)
         except FileRefused as refused:
             return _refused(batch, refused.message)
         _store(batch, analysis)
         if copy is not None:
             _store_rows_copy(batch, copy)
     batch.stage = Import.Stage.PREVIEW
-    batch.save()
+    # Only onto the import as it still is: a Cancel (or a commit from another tab) while the
+    # rows were read wins, and this check's result is dropped.
+    _save_if_pending(batch, CHECK_FIELDS)
     report.finish()
-    return batch
+    return Import.objects.get(pk=batch.pk)
+
+
+# What a check writes on its import.
+CHECK_FIELDS = [
+    "mapping", "ignored_columns", "rows", "invalid", "unchanged", "created", "updated",
+    "errors", "sample", "invalid_file", "rows_file", "stage", "message",
+]  # fmt: skip
+
+
+def _still_pending(import_id: int) -> bool:
+    return Import.objects.filter(
+        pk=import_id, status=Import.Status.PENDING, cancel_requested=False
+    ).exists()
+
+
+def _save_if_pending(batch: Import, fields: list[str]) -> bool:
+    values = {name: getattr(batch, name) for name in fields}
+    for name in ("invalid_file", "rows_file"):
+        if name in values:
+            values[name] = values[name].name or ""
+    return bool(
+        Import.objects.filter(
+            pk=batch.pk, status=Import.Status.PENDING, cancel_requested=False
+        ).update(**values)
+    )
 
 
 def commit_refusal(batch: Import | Analysis, skip_invalid: bool) -> str:
@@ -436,27 +476,34 @@ def import_commit(*, import_id: int) -> Import:
     """Commit a pending import, all or nothing: check the file again, then write every valid
     row in one transaction. Ends `done`, `failed` (invalid rows refused, a file that changed
     meaning, a clash with another writer) or `cancelled`, with nothing saved but for `done`."""
-    updated = Import.objects.filter(
-        pk=import_id, status=Import.Status.PENDING, cancel_requested=False
-    ).update(status=Import.Status.RUNNING, stage=Import.Stage.SAVING)
+    updated = (
+        Import.objects.filter(pk=import_id, status=Import.Status.PENDING, cancel_requested=False)
+        .exclude(stage=Import.Stage.CHECKING)  # a (re-)check is under way: its result first
+        .update(status=Import.Status.RUNNING, stage=Import.Stage.SAVING)
+    )
     batch = Import.objects.get(pk=import_id)
     if not updated:
         return batch  # already running, finished or cancelled: nothing to do twice
     report = progress.reporter(batch.pk, stage=Import.Stage.CHECKING)
-    source, name = (
-        (batch.rows_file, "rows.csv") if batch.rows_file else (batch.file, batch.file_name)
-    )
+    source = batch.rows_file or batch.file
     try:
         with source.open("rb") as file:
-            analysis = analyse_upload(
-                file,
-                name=name,
-                kind=batch.kind,
-                mapping=batch.mapping,
-                on_duplicate=batch.on_duplicate,
-                report=report,
-                keep_invalid_rows=True,
+            # The workbook's rows copy is read as it was written, without the upload's limits:
+            # its CSV form may be larger than the .xlsx (IMPORT_MAX_MB) it came from.
+            table = (
+                open_rows_copy(file) if batch.rows_file else open_table(file, name=batch.file_name)
             )
+            try:
+                analysis = analyse(
+                    table,
+                    kind=batch.kind,
+                    mapping=batch.mapping,
+                    on_duplicate=batch.on_duplicate,
+                    report=report,
+                    keep_invalid_rows=True,
+                )
+            finally:
+                table.close()
         _store(batch, analysis)
         report.stage = Import.Stage.SAVING
         refusal = commit_refusal(analysis, batch.skip_invalid)
@@ -467,7 +514,13 @@ def import_commit(*, import_id: int) -> Import:
             write(batch, analysis, report)
             batch.status, batch.stage = Import.Status.DONE, Import.Stage.FINISHED
             batch.finished_at = timezone.now()
-            batch.save()
+            # Only if still running: a Cancel that found this worker silent (import_cancel)
+            # already said "nothing was imported", so nothing must be.
+            if not Import.objects.filter(pk=batch.pk, status=Import.Status.RUNNING).update(
+                **{name: getattr(batch, name) for name in DONE_FIELDS},
+                invalid_file=batch.invalid_file.name or "",
+            ):
+                raise ImportCancelled
     except ImportCancelled:
         return _finish(batch, Import.Status.CANCELLED, _("Cancelled: nothing was imported."))
     except FileRefused as refused:
@@ -491,19 +544,34 @@ def import_commit(*, import_id: int) -> Import:
     return batch
 
 
+DONE_FIELDS = [
+    "status", "stage", "finished_at", "rows", "created", "updated", "unchanged", "invalid",
+    "errors", "sample", "mapping", "ignored_columns",
+]  # fmt: skip
+
+
 def _finish(batch: Import, status: str, message: str) -> Import:
+    """End an unfinished import without writes: failed or cancelled (never over a finished
+    one, which another path may have ended meanwhile)."""
     batch.status, batch.stage, batch.message = status, Import.Stage.FINISHED, message
-    if status != Import.Status.DONE:
-        batch.created = batch.updated = 0
+    batch.created = batch.updated = 0
     batch.finished_at = timezone.now()
-    batch.save()
+    fields = [*DONE_FIELDS, "message"]
+    Import.objects.filter(
+        pk=batch.pk, status__in=[Import.Status.PENDING, Import.Status.RUNNING]
+    ).update(
+        **{name: getattr(batch, name) for name in fields},
+        invalid_file=batch.invalid_file.name or "",
+    )
     progress.reporter(batch.pk, stage=Import.Stage.FINISHED).finish()
-    return batch
+    return Import.objects.get(pk=batch.pk)
 
 
 def _check_cancel(batch: Import) -> None:
     # A fresh read: on PostgreSQL the transaction sees the Cancel committed meanwhile.
-    if Import.objects.filter(pk=batch.pk, cancel_requested=True).exists():
+    if not Import.objects.filter(
+        pk=batch.pk, status=Import.Status.RUNNING, cancel_requested=False
+    ).exists():
         raise ImportCancelled
 
 
@@ -621,8 +689,8 @@ def import_start_commit(*, import_id: int, skip_invalid: bool | None = None) -> 
             skip_invalid=skip_invalid
         )
     batch = Import.objects.get(pk=import_id)
-    if batch.status != Import.Status.PENDING:
-        return batch
+    if batch.status != Import.Status.PENDING or batch.stage == Import.Stage.CHECKING:
+        return batch  # finished, or still being checked: nothing to commit yet
     if not runs_in_background(batch):
         return import_commit(import_id=import_id)
     Import.objects.filter(pk=import_id).update(stage=Import.Stage.SAVING)

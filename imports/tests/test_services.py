@@ -189,8 +189,9 @@ def test_the_check_costs_the_same_queries_for_2_rows_as_for_50(importer):
             services.import_check(import_id=batch.pk)
         return len(queries)
 
-    # The import read, its stage saved, one lookup of the batch's emails, the result saved.
-    assert check_queries(2) == check_queries(50) == 4
+    # The import read, its stage saved; a batch: is it still pending (a Cancel stops the
+    # check), one lookup of its emails; the result saved if still pending, the import read.
+    assert check_queries(2) == check_queries(50) == 6
 
 
 # --- The commit -----------------------------------------------------------------------------
@@ -337,6 +338,87 @@ def test_a_pending_import_cancels_at_once_and_then_commits_nothing(importer):
     assert not Client.objects.exists()
 
 
+def test_a_cancel_during_the_check_stays_cancelled(importer, monkeypatch):
+    monkeypatch.setattr(services, "BATCH", 2)
+    batch = services.import_create(
+        user=importer,
+        kind="clients",
+        upload=upload(
+            csv_bytes(clients_file(*[[f"N{i}", f"n{i}@mail.test", ""] for i in range(6)]))
+        ),
+    )
+    real = services._ClientCheck.batch
+
+    def cancelled_meanwhile(self, rows, mapping):
+        services.import_cancel(import_id=batch.pk)
+        yield from real(self, rows, mapping)
+
+    monkeypatch.setattr(services._ClientCheck, "batch", cancelled_meanwhile)
+
+    batch = services.import_check(import_id=batch.pk)
+
+    assert batch.status == Import.Status.CANCELLED
+    assert commit(batch).status == Import.Status.CANCELLED
+    assert not Client.objects.exists()
+
+
+def test_a_commit_waits_for_a_check_under_way(importer):
+    batch = start(importer, clients_file(["Ann", "ann@mail.test", ""]))
+    Import.objects.filter(pk=batch.pk).update(stage=Import.Stage.CHECKING)  # a re-check runs
+
+    assert services.import_start_commit(import_id=batch.pk).status == Import.Status.PENDING
+    assert services.import_commit(import_id=batch.pk).status == Import.Status.PENDING
+    assert not Client.objects.exists()
+
+
+def test_a_check_finishing_after_a_commit_leaves_the_commit_alone(importer, monkeypatch):
+    batch = start(importer, clients_file(["Ann", "ann@mail.test", ""]))
+    real = services._ClientCheck.batch
+
+    def committed_meanwhile(self, rows, mapping):
+        yield from real(self, rows, mapping)
+        Import.objects.filter(pk=batch.pk).update(status=Import.Status.DONE)  # another tab
+
+    monkeypatch.setattr(services._ClientCheck, "batch", committed_meanwhile)
+
+    assert services.import_check(import_id=batch.pk).status == Import.Status.DONE
+
+
+def test_a_commit_declared_dead_by_a_cancel_writes_nothing(importer, monkeypatch):
+    batch = start(importer, clients_file(["Ann", "ann@mail.test", ""]))
+    real = services._write_clients
+
+    def declared_dead(batch, analysis, report):
+        real(batch, analysis, report)
+        services.import_cancel(import_id=batch.pk)  # no report reached the cache: "stalled"
+
+    monkeypatch.setattr(services, "_write_clients", declared_dead)
+    monkeypatch.setattr(services.progress, "stalled", lambda import_id: True)
+
+    batch = commit(batch)
+
+    assert batch.status == Import.Status.CANCELLED
+    assert not Client.objects.exists()
+
+
+def test_the_invalid_rows_csv_escapes_formulas(importer):
+    batch = start(importer, clients_file(['=HYPERLINK("http://evil")', "bad@example.com", ""]))
+
+    with batch.invalid_file.open("rb") as file:
+        rows = list(csv.reader(io.StringIO(file.read().decode("utf-8-sig"))))
+    assert rows[1][0] == '\'=HYPERLINK("http://evil")'
+
+
+def test_a_workbook_whose_rows_copy_is_over_the_size_limit_commits(importer, settings):
+    rows = [CLIENT_HEADER] + [[f"N{i}", f"n{i}@mail.test", "+49 30 1"] for i in range(3_000)]
+    batch = start(importer, None, name="clients.xlsx", content=xlsx_bytes(rows))
+    settings.IMPORT_MAX_MB = 0  # the copy is larger than "the limit" now
+
+    batch = commit(batch)
+
+    assert (batch.status, batch.created) == (Import.Status.DONE, 3_000)
+
+
 def test_cancelling_an_import_whose_worker_died_ends_it(importer, settings):
     running = Import.objects.create(kind="clients", status="running", file_name="x.csv")
     working = Import.objects.create(kind="clients", status="running", file_name="y.csv")
@@ -437,14 +519,19 @@ def test_a_workbook_is_read_once_then_its_rows_copy_is_committed(importer, monke
     batch = start(importer, None, name="clients.xlsx", content=content)
     assert batch.rows_file
     opened = []
-    real = services.open_table
+    real_table, real_copy = services.open_table, services.open_rows_copy
     monkeypatch.setattr(
-        services, "open_table", lambda file, name: opened.append(name) or real(file, name=name)
+        services,
+        "open_table",
+        lambda file, name: opened.append(name) or real_table(file, name=name),
+    )
+    monkeypatch.setattr(
+        services, "open_rows_copy", lambda file: opened.append("rows copy") or real_copy(file)
     )
 
     batch = commit(batch, skip_invalid=True)
 
-    assert opened == ["rows.csv"]
+    assert opened == ["rows copy"]
     assert batch.status == Import.Status.DONE
     # The blank row is kept in the copy: the error's line is the workbook's.
     assert batch.errors == [{"line": 4, "field": "name", "message": "This field is required."}]
