@@ -1,7 +1,18 @@
+import re
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+def import_upload_to(instance, filename: str) -> str:
+    """A random name under imports/, with the upload's extension only: the user's file name
+    (shown from `file_name`) may be too long for the disk, or hold anything."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    extension = extension if re.fullmatch(r"[a-z0-9]{1,8}", extension) else "bin"
+    return f"imports/{uuid.uuid4().hex}.{extension}"
 
 
 class Import(models.Model):
@@ -46,7 +57,7 @@ class Import(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # The upload itself, kept for the commit (in the worker) and a second look; never served
     # by the media view (core/views.py refuses imports/).
-    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    file = models.FileField(upload_to=import_upload_to, max_length=300)
     file_name = models.CharField(max_length=255)
     header = models.JSONField(default=list)  # the file's column names, for the mapping form
     # The choices the preview was made with, and the commit will be.
@@ -66,10 +77,10 @@ class Import(models.Model):
     errors = models.JSONField(default=list)
     sample = models.JSONField(default=list)  # the first rows as they will be saved
     ignored_columns = models.JSONField(default=list)
-    invalid_file = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    invalid_file = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
     # An .xlsx's rows as CSV, written by the check for the commit, which then reads them ~3×
     # faster than the workbook again (imports/services.py import_check).
-    rows_file = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    rows_file = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
     message = models.TextField(blank=True)  # why it failed, or what a revert kept
     cancel_requested = models.BooleanField(default=False)
     reverted_at = models.DateTimeField(null=True, blank=True)

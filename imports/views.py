@@ -10,7 +10,6 @@ Each view needs `clients.import_client` (the Managers role): a guest is sent to 
 page, a logged-in user without it gets the 403 page and nothing changes."""
 
 import logging
-import os
 from decimal import Decimal
 
 from django import forms
@@ -245,7 +244,8 @@ class ImportInvalidRowsView(ImportPermissionMixin, SingleObjectMixin, View):
         response = FileResponse(
             file,
             as_attachment=True,
-            filename=os.path.basename(batch.invalid_file.name),
+            # Named after the upload (stored under a random name: imports/models.py).
+            filename=f"{batch.file_name.rsplit('.', 1)[0][:100]}-invalid-rows.csv",
             content_type="text/csv; charset=utf-8",
         )
         response["Cache-Control"] = "private, no-store"

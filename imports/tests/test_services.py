@@ -170,6 +170,21 @@ def test_the_api_refuses_a_missing_column_at_upload(importer):
         )
 
 
+def test_a_long_file_name_is_kept_for_display_and_stored_under_a_short_one(importer):
+    name = "Клиенты " * 40 + ".csv"  # 320 characters, 600 bytes: too long for a file system
+    batch = services.import_create(
+        user=importer,
+        kind="clients",
+        upload=upload(csv_bytes(clients_file(["A", "a@mail.test", ""])), name),
+    )
+
+    batch = services.import_check(import_id=batch.pk)
+
+    assert batch.file_name.startswith("Клиенты Клиенты")
+    assert len(batch.file.name) < 60
+    assert batch.created == 1
+
+
 def test_a_file_that_is_not_a_table_is_refused_before_anything_is_kept(importer):
     with pytest.raises(FileRefused):
         services.import_create(
