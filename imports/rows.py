@@ -66,34 +66,94 @@ class ClientRow:
 
 
 # --- Orders ---------------------------------------------------------------------------------
-_SPACES = re.compile(r"[\s\u00a0\u202f'’]")
-_CURRENCY = re.compile(r"^[^\d\-+.,]+|\D+$")  # "$", "€ ", " руб." around the number
-
-
 _PLAIN_AMOUNT = re.compile(r"\d+(\.\d+)?\Z")
+
+# Only these may stand before or after the number: any other letters or signs ("10%", "5 CR")
+# mean the cell is not an amount, and the form must say so rather than drop them.
+_CURRENCY = r"(?:€|\$|£|¥|₽|₴|zł|eur|usd|gbp|rub|chf|pln|руб\.?|р\.)"
+_GAP = r"[ \u00a0\u202f]*"
+# U+2212 (minus) and U+2013 (en dash) are what word processors and some locales put for "-".
+_MINUS = r"\-\u2212\u2013"  # escaped: in a [...] class, "+-−" would be a range
+# Each gap belongs to the sign or currency beside it: two optional gaps side by side would share
+# a run of spaces every possible way, and a long cell ("1", 1,000 spaces, "x") would take
+# seconds.
+_AMOUNT = re.compile(
+    rf"(?:(?P<lead>[+{_MINUS}]){_GAP})?(?:(?P<prefix>{_CURRENCY}){_GAP})?"
+    rf"(?:(?P<lead2>[+{_MINUS}]){_GAP})?"
+    r"(?P<number>[0-9](?:[0-9.,'’ \u00a0\u202f]*[0-9])?)"
+    rf"(?:{_GAP}(?P<trail>[{_MINUS}]))?(?:{_GAP}(?P<suffix>{_CURRENCY}))?"
+    rf"(?:{_GAP}(?P<trail2>[{_MINUS}]))?",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(r"([.,'’ \u00a0\u202f])")
+_WHITESPACE = " \u00a0\u202f"  # in a number after "+", the gaps of a phone number
+
+
+def _digits(number: str) -> str | None:
+    """'1 234,56' → '1234.56'; None unless every thousands group has exactly three digits."""
+    parts = _SEPARATOR.split(number)
+    groups, separators = parts[0::2], parts[1::2]
+    if not separators:
+        return number
+    if not all(groups):  # two separators in a row: '1..2'
+        return None
+    point = None
+    last = separators[-1]
+    if last in ".," and separators.count(last) == 1:
+        # A lone comma with three digits after it and no other separator groups thousands
+        # ('1,234'), as an English spreadsheet writes it; '12,5' and '0,500' are decimals.
+        lone_thousands = (
+            last == ","
+            and len(separators) == 1
+            and len(groups[-1]) == 3
+            and 1 <= len(groups[0]) <= 3
+            and not groups[0].startswith("0")
+        )
+        if not lone_thousands:
+            point = groups.pop()
+            separators.pop()
+    if separators:
+        if len(set(separators)) > 1:  # '1.234,567.8': no one reading of it is safe
+            return None
+        if not 1 <= len(groups[0]) <= 3 or groups[0].startswith("0"):
+            return None
+        if any(len(group) != 3 for group in groups[1:]):  # '1,2,3', '30.11.2026'
+            return None
+    whole = "".join(groups)
+    return whole if point is None else f"{whole}.{point}"
 
 
 def parse_amount(text: str) -> str:
-    """'1234.56', '1 234,56', '1,234.56', '1.234,56', '€ 1,234' → '1234.56' / '1234'.
+    """'1234.56', '1 234,56', '1,234.56', '1.234,56', '€ 1,234', '(12)', '12-' → '1234.56',
+    '1234', '-12'.
 
     The last of '.' or ',' is the decimal point when both appear. Alone, a comma followed by
     exactly three digits groups thousands ('1,234'); otherwise it is the decimal point ('12,5').
-    What is left is for the form's DecimalField to judge (and word its error)."""
+    Thousands groups have three digits. Accountants' negatives ('(12)', '12-', '−12') become
+    '-12', for the model's validator to refuse as the form would refuse '-12'. Anything else (a
+    date, a phone number, '10%') is returned as it is: the form's DecimalField refuses it with
+    its own message."""
     if _PLAIN_AMOUNT.match(text):
-        return text  # the common case, without the rewriting below
-    if not re.search(r"\d", text):
-        return text.strip()  # no number at all: the form says "Enter a number."
-    text = _CURRENCY.sub("", _SPACES.sub("", text))
-    if "," in text and "." in text:
-        thousands = "," if text.rfind(".") > text.rfind(",") else "."
-        text = text.replace(thousands, "")
-    if text.count(",") == 1 and not re.search(r",\d{3}$", text):
-        text = text.replace(",", ".")
-    elif text.count(",") >= 1 and "." not in text:
-        text = text.replace(",", "")
-    elif text.count(".") > 1:
-        text = text.replace(".", "")
-    return text
+        return text  # the common case, without the parsing below
+    text = text.strip()
+    body = text
+    negative = False
+    if body.startswith("(") and body.endswith(")"):
+        body, negative = body[1:-1].strip(), True
+    match = _AMOUNT.fullmatch(body)
+    if match is None:
+        return text
+    signs = [match[name] for name in ("lead", "lead2", "trail", "trail2") if match[name]]
+    if len(signs) + negative > 1 or (match["prefix"] and match["suffix"]):
+        return text  # '-(12)', '--5', '€ 5 EUR'
+    number = match["number"]
+    if signs == ["+"] and any(space in number for space in _WHITESPACE):
+        return text  # '+49 301 234' is a phone number, not an amount
+    digits = _digits(number)
+    if digits is None:
+        return text
+    negative = negative or (bool(signs) and signs[0] != "+")
+    return f"-{digits}" if negative else digits
 
 
 def _status_key(text: str) -> str:
@@ -118,15 +178,21 @@ _SLASHED = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug included); a date cell saved as a
-# number holds that count: 46000 is 2025-12-09.
+# number holds that count: 46000 is 2025-12-09. Only five-digit counts (1927-05-18 to
+# 2173-10-13, the range check below cutting at 2100) are read so: four digits are a year
+# ("2026"), which read as a day count would silently be 1905-07-18.
 _EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
+_EXCEL_DAY = re.compile(r"[0-9]{5}(\.[0-9]+)?\Z")
+# Outside these years a date is a typo ("0001-01-01", "9999-12-31"), and near the ends of
+# datetime's range the conversion to UTC on saving overflows (a 500 instead of a row error).
+_YEARS = range(1900, 2101)
 
 
 def parse_created_at(text: str) -> datetime.datetime:
     """An ISO date or time (with or without offset), the forms Excel writes (30.11.2026,
     11/30/2026 or 30/11/2026, with a time or without), or an Excel day number. A time without
     offset is in the business's time zone. Slashed dates that fit both ways (03/04/2026) are
-    read day first. Raises ValueError."""
+    read day first. Raises ValueError, for a year outside 1900–2100 too."""
     text = text.strip()
     value = None
     with contextlib.suppress(ValueError):
@@ -151,12 +217,15 @@ def parse_created_at(text: str) -> datetime.datetime:
         if meridiem:
             hour = hour % 12 + (12 if meridiem.lower() == "pm" else 0)
         value = datetime.datetime(year, month, day, hour, int(minute or 0), int(second_s or 0))
-    if value is None and re.fullmatch(r"\d{4,5}(\.\d+)?", text):
+    if value is None and _EXCEL_DAY.match(text):
         value = _EXCEL_EPOCH + datetime.timedelta(days=float(text))
-    if value is None:
+    if value is None or value.year not in _YEARS:
         raise ValueError(text)
     if timezone.is_naive(value):
-        value = timezone.make_aware(value)
+        try:
+            value = timezone.make_aware(value)
+        except OverflowError as error:  # near datetime's limits: the row's error, not a 500
+            raise ValueError(text) from error
     return value
 
 

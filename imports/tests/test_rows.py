@@ -2,6 +2,7 @@
 word; amounts, statuses and dates come in the forms spreadsheets write them."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -95,10 +96,92 @@ def test_order_row_without_a_client_email_says_it_is_required():
         ("$19.99", "19.99"),
         ("250 руб.", "250"),
         ("-5", "-5"),
+        ("1'234.56", "1234.56"),  # Swiss
+        ("CHF 1'234.50", "1234.50"),
+        ("+12.50", "12.50"),
+        ("+1,234.50", "1234.50"),
+        ("12 EUR", "12"),
+        ("usd 5", "5"),
+        ("GBP 7", "7"),
+        ("RUB 7", "7"),
+        ("PLN 7", "7"),
+        ("10 zł", "10"),
+        ("£3.50", "3.50"),
+        ("¥500", "500"),
+        ("₽ 100", "100"),
+        ("₴20", "20"),
+        ("250 руб", "250"),
+        ("5 р.", "5"),
+        # Not thousands (a leading zero, four digits before): decimals, the form's "2 places"
+        ("0,500", "0.500"),
+        ("1234,567", "1234.567"),
     ],
 )
 def test_amounts_in_the_forms_spreadsheets_write(text, expected):
     assert parse_amount(text) == expected
+
+
+NEGATIVE_AMOUNTS = [
+    ("(12)", "-12"),  # accountants' brackets
+    ("(€ 12.00)", "-12.00"),
+    ("12-", "-12"),  # a trailing minus, as SAP exports write it
+    ("12 EUR-", "-12"),
+    ("\u22125", "-5"),  # U+2212, the minus sign
+    ("\u2013 5", "-5"),  # an en dash
+    ("-€5", "-5"),
+    ("€ -1 234,50", "-1234.50"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NEGATIVE_AMOUNTS)
+def test_negative_amounts_keep_their_sign(text, expected):
+    assert parse_amount(text) == expected
+
+
+@pytest.mark.django_db  # the form checks the model's constraints in the database
+@pytest.mark.parametrize(("text", "minus"), NEGATIVE_AMOUNTS)
+def test_a_negative_amount_is_the_forms_error_for_a_negative_number(text, minus):
+    values = {"title": "Desk", "status": "NEW"}
+
+    _cleaned, errors = OrderRow().clean({"client_email": "a@mail.test", "amount": text, **values})
+
+    assert errors == form_errors(OrderForm(data={"amount": minus, **values}))
+    assert errors == [("amount", "Ensure this value is greater than or equal to 0.00.")]
+
+
+@pytest.mark.parametrize("text", ["1" + " " * 10_000 + "x", "- " * 10_000, "1 " * 10_000 + "%"])
+def test_a_long_cell_is_refused_at_once(text):
+    # Two optional gaps side by side in the pattern would try every split of the spaces: hours.
+    assert parse_amount(text) == text.strip()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10%",
+        "5 CR",
+        "5 XYZ",
+        "+49 30 1234",  # a phone number
+        "+49 301 234",  # one whose groups happen to have three digits
+        "30.11.2026",  # a date
+        "1,2,3",  # thousands groups have three digits
+        "1.23.4",
+        "1,234 567",
+        "1.234,567.8",
+        "--5",
+        "-(12)",
+        "€ 5 EUR",
+        "12..5",
+    ],
+)
+def test_an_amount_that_is_not_a_number_is_the_forms_error(text):
+    values = {"title": "Desk", "amount": text, "status": "NEW"}
+
+    _cleaned, errors = OrderRow().clean({"client_email": "a@mail.test", **values})
+
+    assert errors == form_errors(OrderForm(data=values))
+    assert errors == [("amount", "Enter a number.")]
 
 
 @pytest.mark.parametrize(
@@ -144,19 +227,63 @@ UTC_TIME = datetime.datetime(2026, 11, 30, 14, 5, 9, tzinfo=datetime.UTC)
         ("03/04/2026", at(2026, 4, 3)),  # both fit: day first
         ("11/30/2026 2:05 PM", at(2026, 11, 30, 14, 5)),
         ("46000", at(2025, 12, 9)),  # an Excel day number
+        ("46000.5", at(2025, 12, 9, 12)),
+        ("10000", at(1927, 5, 18)),  # the smallest five-digit one
+        ("1900-01-01", at(1900, 1, 1)),  # the first and last years accepted
+        ("2100-12-31", at(2100, 12, 31)),
+        ("31.12.2100 23:59", at(2100, 12, 31, 23, 59)),
+        (
+            "2100-12-31T23:59:59-12:00",
+            datetime.datetime(2101, 1, 1, 11, 59, 59, tzinfo=datetime.UTC),
+        ),
     ],
 )
 def test_dates_in_iso_and_the_forms_excel_writes(text, expected):
     assert parse_created_at(text) == expected
 
 
-@pytest.mark.parametrize("text", ["yesterday", "31.02.2026", "13/13/2026", "2026-13-01"])
+OUT_OF_RANGE_DATES = [
+    "0001-01-01",  # in UTC a year 0, which saving cannot convert to
+    "9999-12-31T23:59:59-12:00",  # in UTC a year 10000
+    "9999-12-31",
+    "1899-12-31",
+    "2101-01-01",
+    "31.12.1899",
+    "01/01/2101",
+    "99999",  # an Excel day number in 2173
+    "00001",  # and one in 1899
+]
+BARE_YEARS = ["2026", "1999", "2026.5"]  # not Excel day numbers: 2026 would be 1905-07-18
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE_DATES + BARE_YEARS)
+def test_a_date_out_of_range_or_a_bare_year_is_refused(text):
+    with pytest.raises(ValueError, match=re.escape(text)):
+        parse_created_at(text)
+
+
+def test_an_overflow_making_a_time_aware_is_a_value_error(monkeypatch):
+    def overflow(value, timezone=None):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(timezone, "make_aware", overflow)
+
+    with pytest.raises(ValueError, match="2026-11-30"):
+        parse_created_at("2026-11-30")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yesterday", "31.02.2026", "13/13/2026", "2026-13-01", *OUT_OF_RANGE_DATES, *BARE_YEARS],
+)
 def test_an_unreadable_date_is_the_rows_error(text):
     _cleaned, errors = OrderRow().clean(
         {"client_email": "a@mail.test", "title": "Desk", "amount": "1", "created_at": text}
     )
 
-    assert [field for field, _message in errors] == ["created_at"]
+    assert errors == [
+        ("created_at", "Enter a date such as 2026-11-30, 30.11.2026 or 11/30/2026 14:05.")
+    ]
 
 
 def test_order_row_is_cleaned():
