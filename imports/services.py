@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -584,33 +583,48 @@ def _write_clients(batch: Import, analysis: Analysis, report: Progress) -> None:
             Client(name=name, email=email, phone=phone, vip=is_vip_email(email))
             for name, email, phone in chunk
         )
+        # What each was created with, beside its id: the revert keeps one edited since.
         ImportRecord.objects.create(
             batch=batch,
             model=ImportRecord.Model.CLIENT,
             created_ids=[client.pk for client in made],
+            after=[[client.name, client.phone, client.vip] for client in made],
         )
         done += len(chunk)
         report(done, total)
     for chunk in itertools.batched(analysis.updates, BATCH // 4):
         _check_cancel(batch)
-        current = Client.objects.in_bulk([pk for pk, _before, _after in chunk])
-        changed = []
+        # Locked, in id order, until the commit: `before` is what the row holds now (an edit
+        # since the preview included), and no edit slips in between this read and the write.
+        current = _locked_clients([pk for pk, _before, _after in chunk])
+        changed, records = [], []
         for pk, _before, after in chunk:
             client = current.get(pk)
-            if client is not None:
-                for name, value in after.items():
-                    setattr(client, name, value)
-                changed.append(client)
-        Client.objects.bulk_update(changed, ["name", "phone"])
-        ImportRecord.objects.bulk_create(
-            ImportRecord(
-                batch=batch, model=ImportRecord.Model.CLIENT, object_id=pk, before=b, after=a
+            if client is None:
+                continue  # deleted or merged away since the check
+            before = {name: getattr(client, name) for name in after}
+            for name, value in after.items():
+                setattr(client, name, value)
+            changed.append(client)
+            records.append(
+                ImportRecord(
+                    batch=batch,
+                    model=ImportRecord.Model.CLIENT,
+                    object_id=pk,
+                    before=before,
+                    after=after,
+                )
             )
-            for pk, b, a in chunk
-        )
+        Client.objects.bulk_update(changed, ["name", "phone"])
+        ImportRecord.objects.bulk_create(records)
         done += len(chunk)
         report(done, total)
     events.send_after_commit(events.clients_changed)
+
+
+def _locked_clients(ids) -> dict[int, Client]:
+    clients = Client.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {client.pk: client for client in clients}
 
 
 def _write_orders(batch: Import, analysis: Analysis, report: Progress) -> None:
@@ -732,7 +746,8 @@ class RevertError(Exception):
 def import_revert(*, import_id: int, user) -> Import:
     """Undo a done import in one transaction: delete the clients and orders it created, put
     back the fields it updated. Kept, and listed in `kept`: a field someone changed since
-    (their value wins), and a created client that has orders the import did not bring."""
+    (their value wins), and a created client someone has worked on since
+    (_delete_created_clients)."""
     with transaction.atomic():
         batch = Import.objects.select_for_update().get(pk=import_id)
         if batch.status != Import.Status.DONE:
@@ -740,30 +755,13 @@ def import_revert(*, import_id: int, user) -> Import:
         kept: list[str] = []
         records = batch.records.all()
         order_ids = _created(records.filter(model=ImportRecord.Model.ORDER))
-        created_ids = _created(records.filter(model=ImportRecord.Model.CLIENT))
         deleted_orders = _delete_orders(order_ids)
-        # A created client that someone has since worked on stays: it holds orders from
-        # elsewhere (added, merged in) or an avatar.
-        busy = {
-            pk: (email, orders)
-            for chunk in itertools.batched(created_ids, BATCH)
-            for pk, email, orders in Client.objects.filter(pk__in=chunk)
-            .filter(Q(orders_count__gt=0) | ~Q(avatar=""))
-            .values_list("pk", "email", "orders_count")
-        }
-        for email, orders in sorted(busy.values()):
-            message = (
-                _("Client %(email)s was kept: it has orders added since the import.")
-                if orders
-                else _("Client %(email)s was kept: it has an avatar added since the import.")
-            )
-            kept.append(message % {"email": email})
-        doomed = [pk for pk in created_ids if pk not in busy]
         deleted_clients = 0
-        for chunk in itertools.batched(doomed, BATCH):
-            # _raw_delete: one DELETE, no per-row signals (they would queue one cache bump
-            # per client); these clients have no orders and no avatar left to clean up.
-            deleted_clients += Client.objects.filter(pk__in=chunk)._raw_delete(Client.objects.db)
+        created = records.filter(model=ImportRecord.Model.CLIENT, created_ids__isnull=False)
+        for record in created.order_by("pk"):
+            deleted, kept_here = _delete_created_clients(record)
+            deleted_clients += deleted
+            kept += kept_here
         kept += _restore_updates(records.filter(object_id__isnull=False))
         batch.status, batch.kept = Import.Status.REVERTED, kept
         batch.reverted_at, batch.reverted_by = timezone.now(), user
@@ -776,6 +774,37 @@ def import_revert(*, import_id: int, user) -> Import:
         if order_ids:
             events.send_after_commit(events.order_changed, order_id=None, deleted=True)
     return batch
+
+
+def _delete_created_clients(record: ImportRecord) -> tuple[int, list[str]]:
+    """Delete the clients of one created batch but those someone has worked on since: orders
+    from elsewhere (added, merged in), an avatar, or a name, phone or VIP flag other than
+    the import's (a merge fills them too). Returns how many went, and what was kept, why."""
+    created = dict(zip(record.created_ids, record.after or [], strict=False))
+    # Locked first, in id order: an order added to one of them meanwhile waits for this
+    # transaction (its roll-up trigger locks the client), then fails on the deleted client.
+    rows = (
+        Client.objects.select_for_update()
+        .filter(pk__in=record.created_ids)
+        .order_by("pk")
+        .values_list("pk", "email", "name", "phone", "vip", "avatar", "orders_count")
+    )
+    kept, doomed = [], []
+    for pk, email, name, phone, vip, avatar, orders in rows:
+        if orders:
+            reason = _("Client %(email)s was kept: it has orders added since the import.")
+        elif avatar:
+            reason = _("Client %(email)s was kept: it has an avatar added since the import.")
+        elif pk in created and [name, phone, vip] != created[pk]:
+            reason = _("Client %(email)s was kept: it was edited since the import.")
+        else:
+            doomed.append(pk)
+            continue
+        kept.append(reason % {"email": email})
+    # _raw_delete: one DELETE, no per-row signals (they would queue one cache bump per
+    # client); these clients have no orders and no avatar to clean up.
+    deleted = Client.objects.filter(pk__in=doomed)._raw_delete(Client.objects.db) if doomed else 0
+    return deleted, kept
 
 
 def _created(records) -> list[int]:
@@ -793,7 +822,8 @@ def _delete_orders(order_ids: list[int]) -> int:
 def _restore_updates(records) -> list[str]:
     kept = []
     for chunk in itertools.batched(records.order_by("pk").iterator(chunk_size=BATCH), BATCH):
-        clients = Client.objects.in_bulk([record.object_id for record in chunk])
+        # Locked: an edit between this comparison and the write would be overwritten.
+        clients = _locked_clients([record.object_id for record in chunk])
         restored = []
         for record in chunk:
             client = clients.get(record.object_id)

@@ -668,6 +668,18 @@ def test_revert_survives_a_client_merged_away_since(importer):
     assert list(Client.objects.values_list("email", flat=True)) == ["b@mail.test"]
 
 
+def test_revert_keeps_a_created_client_that_an_older_one_was_merged_into(importer):
+    older = ClientFactory(email="older@mail.test", phone="+49 30 9")  # no orders
+    batch = commit(start(importer, clients_file(["New", "new@mail.test", ""])))
+    new = Client.objects.get(email="new@mail.test")
+    client_merge(source_id=older.pk, target_id=new.pk)  # fills the new one's phone
+
+    batch = services.import_revert(import_id=batch.pk, user=importer)
+
+    assert batch.kept == ["Client new@mail.test was kept: it was edited since the import."]
+    assert Client.objects.get(email="new@mail.test").phone == "+49 30 9"
+
+
 def test_only_a_done_import_can_be_reverted_once(importer):
     batch = start(importer, clients_file(["A", "a@mail.test", ""]))
     with pytest.raises(services.RevertError):
