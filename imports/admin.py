@@ -13,10 +13,13 @@ class ImportAdmin(admin.ModelAdmin):
     search_fields = ["file_name", "user__username"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
-    exclude = ["file", "invalid_file"]
+    exclude = ["file", "invalid_file", "rows_file", "header"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its records are what a revert undoes

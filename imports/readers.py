@@ -20,7 +20,7 @@ from xml.etree.ElementTree import iterparse
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from openpyxl.formula.translate import Translator
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
@@ -49,14 +49,14 @@ HEADER_MAX_CHARS = 100
 
 # Magic numbers of files people upload by mistake, for a message that says what they are.
 _NOT_TABLES = {
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"%PDF": "a PDF document",
-    b"\xd0\xcf\x11\xe0": "an old Excel 97–2003 (.xls) or Word file",
-    b"\x1f\x8b": "a gzip archive",
-    b"Rar!": "a RAR archive",
-    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"\x89PNG": gettext_lazy("a PNG image"),
+    b"\xff\xd8\xff": gettext_lazy("a JPEG image"),
+    b"GIF8": gettext_lazy("a GIF image"),
+    b"%PDF": gettext_lazy("a PDF document"),
+    b"\xd0\xcf\x11\xe0": gettext_lazy("an old Excel 97–2003 (.xls) or Word file"),
+    b"\x1f\x8b": gettext_lazy("a gzip archive"),
+    b"Rar!": gettext_lazy("a RAR archive"),
+    b"7z\xbc\xaf": gettext_lazy("a 7-Zip archive"),
 }
 
 

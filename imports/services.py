@@ -30,12 +30,15 @@ from clients.services import is_vip_email
 from core.csv import neutralise
 from imports import columns, progress
 from imports.models import Import, ImportRecord
-from imports.readers import FileRefused, Table, open_rows_copy, open_table
+from imports.readers import FileRefused, Table, max_bytes, open_rows_copy, open_table
 from imports.rows import ClientRow, OrderRow, money
 
 logger = logging.getLogger(__name__)
 
 BATCH = 2_000  # rows checked per email lookup, and written per INSERT
+# A workbook's rows as CSV may be larger than the workbook; past this many times the upload
+# limit, they are an amplification bomb (one long shared string in every row).
+ROWS_COPY_MAX_FACTOR = 10
 SAMPLE_ROWS = 10
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -136,6 +139,12 @@ def analyse(
             raise ImportCancelled
         if copy:
             copy.write(batch)
+            if copy_rows_to.tell() > ROWS_COPY_MAX_FACTOR * max_bytes():
+                # A few KB of workbook can repeat one long shared string in every row.
+                raise FileRefused(
+                    _("This workbook's cells add up to more than %(size)s MB of text.")
+                    % {"size": ROWS_COPY_MAX_FACTOR * settings.IMPORT_MAX_MB}
+                )
         for line, cells, errors in check.batch(batch, mapping):
             analysis.invalid += 1
             for name, message in errors:
@@ -371,8 +380,8 @@ def _store_rows_copy(batch: Import, copy) -> None:
     copy.seek(0)
     if batch.rows_file:
         batch.rows_file.delete(save=False)
-    content = ContentFile(copy.read().encode("utf-8"))
-    batch.rows_file.save(f"{batch.file_name.rsplit('.', 1)[0]}-rows.csv", content, save=False)
+    # Streamed to storage (the spool is on disk past 4 MB): no whole copy in memory.
+    batch.rows_file.save("rows.csv", File(copy), save=False)
     batch.save(update_fields=["rows_file"])
 
 
@@ -765,9 +774,9 @@ def import_revert(*, import_id: int, user) -> Import:
         kept += _restore_updates(records.filter(object_id__isnull=False))
         batch.status, batch.kept = Import.Status.REVERTED, kept
         batch.reverted_at, batch.reverted_by = timezone.now(), user
-        batch.message = _("Reverted: %(clients)s clients and %(orders)s orders deleted.") % {
-            "clients": deleted_clients,
-            "orders": deleted_orders,
+        batch.message = _("Reverted: %(clients)s and %(orders)s deleted.") % {
+            "clients": ngettext("%d client", "%d clients", deleted_clients) % deleted_clients,
+            "orders": ngettext("%d order", "%d orders", deleted_orders) % deleted_orders,
         }
         batch.save()
         events.send_after_commit(events.clients_changed)

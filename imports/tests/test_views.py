@@ -494,7 +494,7 @@ def test_revert_deletes_what_the_import_created_and_lists_what_it_kept(member_cl
     done.refresh_from_db()
     assert done.status == Import.Status.REVERTED
     assert messages_of(response) == ["The import was reverted."]
-    assert "Reverted: 1 clients and 0 orders deleted." in response.text
+    assert "Reverted: 1 client and 0 orders deleted." in response.text
     assert list(Client.objects.values_list("email", flat=True)) == ["ada@mail.test"]
     html = response.text
     assert 'id="import-kept"' in html
