@@ -624,6 +624,10 @@ def _write_clients(batch: Import, analysis: Analysis, report: Progress) -> None:
             created_ids=[client.pk for client in made],
             after=[[client.name, client.phone, client.vip] for client in made],
         )
+        # The batch's clients are cycles (each avatar's FieldFile refers back to its client):
+        # collected here, while young, since the collector is paused (_gc_paused).
+        del made
+        gc.collect(0)
         done += len(chunk)
         report(done, total)
     for chunk in itertools.batched(analysis.updates, BATCH // 4):
