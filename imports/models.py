@@ -102,6 +102,12 @@ class Import(models.Model):
         return f"{self.get_kind_display()} import #{self.pk} ({self.file_name})"
 
     @property
+    def file_problem(self) -> str:
+        """The file-level problem of the last check (no column for a required field), if any:
+        nothing can be committed until a check with other columns clears it."""
+        return next((e["message"] for e in self.errors if e.get("field") == "file"), "")
+
+    @property
     def is_active(self) -> bool:
         """Work is under way (checking or saving): the page follows its progress."""
         return self.stage in (self.Stage.CHECKING, self.Stage.SAVING) and self.status in (

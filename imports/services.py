@@ -80,6 +80,9 @@ class Analysis:
     updates: list[tuple] = field(default_factory=list)  # (client id, before, after)
     invalid_csv: io.StringIO | None = None
 
+    # A file that cannot be checked raises FileRefused instead (an Import records it).
+    file_problem = ""
+
     @property
     def created(self) -> int:
         return len(self.creates)
@@ -364,11 +367,6 @@ def import_create(
     return batch
 
 
-def header_of(batch: Import) -> list[str]:
-    """The file's column names, as read at upload (reading them again would read the file)."""
-    return batch.header
-
-
 def _store(batch: Import, analysis: Analysis) -> None:
     batch.mapping = analysis.mapping
     batch.ignored_columns = analysis.ignored_columns
@@ -489,9 +487,8 @@ def _save_if_pending(batch: Import, fields: list[str]) -> bool:
 
 def commit_refusal(batch: Import | Analysis, skip_invalid: bool) -> str:
     """Why the commit may not go ahead ("" when it may)."""
-    file_errors = [error for error in batch.errors if error["field"] == "file"]
-    if file_errors:
-        return _("Nothing was imported: %(reason)s") % {"reason": file_errors[0]["message"]}
+    if batch.file_problem:
+        return _("Nothing was imported: %(reason)s") % {"reason": batch.file_problem}
     if batch.invalid and not skip_invalid:
         return _(
             "Nothing was imported: %(invalid)s of %(rows)s rows are invalid. Fix them, or choose "

@@ -78,15 +78,6 @@ def progress_state(batch: Import) -> dict:
     return state
 
 
-def file_problem(batch: Import) -> str:
-    """The file-level problem of the last check (no column for a required field), if any: the
-    import cannot be committed until a new check (other columns) clears it."""
-    for error in batch.errors:
-        if error.get("field") == "file":
-            return error["message"]
-    return ""
-
-
 # --- Upload ---------------------------------------------------------------------------------
 class ImportUploadView(ImportPermissionMixin, FormView):
     """/clients/import/ and /orders/import/: the file (and the duplicate rule), checked at once
@@ -192,18 +183,11 @@ class ImportPageMixin(ImportPermissionMixin):
             ],
             "errors_capped": len(batch.errors) >= settings.IMPORT_MAX_ERRORS,
             "max_errors": settings.IMPORT_MAX_ERRORS,
-            "file_problem": file_problem(batch),
+            "file_problem": batch.file_problem,
             "commit_form": ImportCommitForm(),
         }
         if "mapping_form" not in context:
-            try:
-                header = services.header_of(batch)
-            except (FileRefused, OSError):
-                logger.warning("import #%s: its file cannot be read", batch.pk, exc_info=True)
-                header = None
-            preview["mapping_form"] = (
-                ImportMappingForm(batch=batch, header=header) if header is not None else None
-            )
+            preview["mapping_form"] = ImportMappingForm(batch=batch, header=batch.header)
         return preview
 
 
@@ -295,7 +279,7 @@ class ImportCheckView(ImportActionView):
         return {
             **super().get_form_kwargs(),
             "batch": self.object,
-            "header": services.header_of(self.object),
+            "header": self.object.header,
         }
 
     def form_valid(self, form):
@@ -322,7 +306,7 @@ class ImportCommitView(ImportActionView):
     def refusal(self, batch: Import) -> str:
         if not_waiting := _not_waiting(batch):
             return not_waiting
-        if file_problem(batch):
+        if batch.file_problem:
             return _("Nothing was imported: choose the file’s columns first.")
         return ""
 
