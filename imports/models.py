@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from imports import columns
+
 
 def import_upload_to(instance, filename: str) -> str:
     """A random name under imports/, with the upload's extension only: the user's file name
@@ -76,7 +78,6 @@ class Import(models.Model):
     # invalid rows holds them all.
     errors = models.JSONField(default=list)
     sample = models.JSONField(default=list)  # the first rows as they will be saved
-    ignored_columns = models.JSONField(default=list)
     invalid_file = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
     # An .xlsx's rows as CSV, written by the check for the commit, which then reads them ~3×
     # faster than the workbook again (imports/services.py import_check).
@@ -100,6 +101,11 @@ class Import(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import #{self.pk} ({self.file_name})"
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        """The file's columns no field reads, as the preview lists them."""
+        return columns.ignored_columns(self.header, self.mapping)
 
     @property
     def file_problem(self) -> str:

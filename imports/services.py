@@ -369,7 +369,6 @@ def import_create(
 
 def _store(batch: Import, analysis: Analysis) -> None:
     batch.mapping = analysis.mapping
-    batch.ignored_columns = analysis.ignored_columns
     batch.rows, batch.invalid, batch.unchanged = analysis.rows, analysis.invalid, analysis.unchanged
     batch.created, batch.updated = analysis.created, analysis.updated
     batch.errors, batch.sample = analysis.errors, analysis.sample
@@ -462,7 +461,7 @@ def _import_check(*, import_id: int, mapping: dict | None, on_duplicate) -> Impo
 
 # What a check writes on its import.
 CHECK_FIELDS = [
-    "mapping", "ignored_columns", "rows", "invalid", "unchanged", "created", "updated",
+    "mapping", "rows", "invalid", "unchanged", "created", "updated",
     "errors", "sample", "invalid_file", "rows_file", "stage", "message",
 ]  # fmt: skip
 
@@ -576,7 +575,7 @@ def _import_commit(*, import_id: int) -> Import:
 
 DONE_FIELDS = [
     "status", "stage", "finished_at", "rows", "created", "updated", "unchanged", "invalid",
-    "errors", "sample", "mapping", "ignored_columns",
+    "errors", "sample", "mapping",
 ]  # fmt: skip
 
 

@@ -119,7 +119,7 @@ class ImportListView(ImportPermissionMixin, ListView):
 
     # The preview's JSON (up to IMPORT_MAX_ERRORS errors an import) is not for the list.
     queryset = Import.objects.select_related("user").defer(
-        "errors", "sample", "mapping", "ignored_columns", "kept", "message", "header"
+        "errors", "sample", "mapping", "kept", "message", "header"
     )
     template_name = "imports/import_list.html"
     context_object_name = "imports"
