@@ -240,6 +240,14 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_inflated():
     assert "zip bomb" in refused(files.zip_bomb(inflated_mb=500), name="clients.xlsx")
 
 
+def test_shared_strings_past_twice_the_size_limit_are_refused(settings, monkeypatch):
+    content = (DATA / "libreoffice.xlsx").read_bytes()  # its sharedStrings.xml is 715 bytes
+    settings.IMPORT_MAX_MB = 1
+    monkeypatch.setattr("imports.readers.SHARED_STRINGS_MAX_FACTOR", 0.0005)  # 524 bytes
+
+    assert "zip bomb" in refused(content, name="clients.xlsx")
+
+
 def test_an_xml_entity_bomb_in_a_workbook_is_refused():
     content = files.xlsx_with_sheet_xml(files.billion_laughs())
 

@@ -424,6 +424,18 @@ def test_the_invalid_rows_csv_escapes_formulas(importer):
     assert rows[1][0] == '\'=HYPERLINK("http://evil")'
 
 
+def test_a_workbook_whose_cells_add_up_to_too_much_text_is_refused(importer, monkeypatch):
+    # One long shared string in every row makes a small workbook a huge copy: capped at
+    # ROWS_COPY_MAX_FACTOR times IMPORT_MAX_MB (here 0: any copy is too much).
+    monkeypatch.setattr(services, "ROWS_COPY_MAX_FACTOR", 0)
+    rows = [CLIENT_HEADER, ["Ann", "ann@mail.test", ""]]
+
+    batch = start(importer, None, name="clients.xlsx", content=xlsx_bytes(rows))
+
+    assert "add up to more than 0 MB of text" in batch.file_problem
+    assert not batch.rows_file
+
+
 def test_a_workbook_whose_rows_copy_is_over_the_size_limit_commits(importer, settings):
     rows = [CLIENT_HEADER] + [[f"N{i}", f"n{i}@mail.test", "+49 30 1"] for i in range(3_000)]
     batch = start(importer, None, name="clients.xlsx", content=xlsx_bytes(rows))
