@@ -1,5 +1,12 @@
 from django.apps import AppConfig
 
+# What the history records of each (history/): the roll-ups change with every order and are
+# the orders' history, not the client's.
+HISTORY_FIELDS = {
+    "client": ["name", "email", "phone", "avatar", "vip"],
+    "order": ["client", "title", "amount", "status"],
+}
+
 
 class ClientsConfig(AppConfig):
     """The domain: clients and their orders (the totals, `active()` and the merge need both)."""
@@ -11,7 +18,12 @@ class ClientsConfig(AppConfig):
             cache,  # noqa: F401  (the list cache's version bump)
             signals,  # noqa: F401  (connects the receivers)
         )
+        from clients.models import Client, Order
         from clients.triggers import ROLLUP_TRIGGERS
+        from history.registry import track
+
+        track(Client, fields=HISTORY_FIELDS["client"], client_of=lambda client: client.pk)
+        track(Order, fields=HISTORY_FIELDS["order"], cascades_logged=False)
 
         # Once the roll-up fields exist in the migration state (migration 0007).
         ROLLUP_TRIGGERS.keep_in_force(self, ready=_has_rollup_fields)

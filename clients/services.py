@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
@@ -11,6 +12,9 @@ from django.db.models import F, Q
 from clients import events, triggers
 from clients.models import Client, Order
 from clients.validators import email_domain
+from history.models import Entry
+from history.services import entries_move, entry_record
+from timeline.models import Note, Task
 
 
 def is_vip_email(email: str) -> bool:
@@ -76,6 +80,11 @@ class _OrdersBusy(Exception):
     pass
 
 
+def _history_value(client: Client, name: str):
+    value = getattr(client, name)
+    return value.name if name == "avatar" else value
+
+
 def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
     with transaction.atomic():
         # Lock both rows, always lower id first. Two people merging A→B and B→A at once would
@@ -108,7 +117,13 @@ def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
             raise _OrdersBusy from None
 
         moved = Order.objects.filter(client_id=source.pk).update(client_id=target.pk)
+        # The source's notes and tasks move too (its delete would take them), and what moved
+        # brings its history along; the source's own entries stay under its id.
+        Note.objects.filter(client_id=source.pk).update(client_id=target.pk)
+        Task.objects.filter(client_id=source.pk).update(client_id=target.pk)
+        entries_move(from_client_id=source.pk, to_client_id=target.pk, exclude_client_rows=True)
 
+        before = {"phone": target.phone, "avatar": target.avatar.name, "vip": target.vip}
         filled = []
         if not target.phone and source.phone:
             target.phone = source.phone
@@ -123,7 +138,17 @@ def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
             target.vip = True
             filled.append("vip")
         if filled:
-            target.save(update_fields=filled)
+            with disable_auditlog():  # recorded with the merge, below
+                target.save(update_fields=filled)
+        entry_record(
+            instance=target,
+            event=Entry.Event.MERGE,
+            changes={name: [before[name], _history_value(target, name)] for name in filled},
+            data={
+                "source": {"id": source.pk, "name": source.name, "email": source.email},
+                "orders_moved": moved,
+            },
+        )
 
         source.delete()
         # A bulk UPDATE sends no model signal: announce the change ourselves (after commit).

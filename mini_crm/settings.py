@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "orders",
     "dashboard",
     "imports",
+    "auditlog",
+    "history",
+    "timeline",
     "api",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "history.middleware.HistoryMiddleware",  # who and through what, for the history (history/)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -233,15 +237,10 @@ SECURE_REDIRECT_EXEMPT = [r"^health/"]
 
 # Our pages load scripts and styles from our own origin only; inline scripts are not allowed.
 SECURE_CSP = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
+    **dict.fromkeys(["default-src", "script-src", "style-src", "connect-src"], ["'self'"]),
+    **dict.fromkeys(["base-uri", "form-action"], ["'self'"]),
+    **dict.fromkeys(["object-src", "frame-ancestors"], ["'none'"]),
     "img-src": ["'self'", "data:"],
-    "connect-src": ["'self'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    "frame-ancestors": ["'none'"],
-    "form-action": ["'self'"],
 }
 
 # --- E-mail (Django 6.1's MAILERS; the classic EMAIL_* names are what the environment sets) ----
@@ -278,8 +277,7 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # An eager task's error is logged, not raised into the request that queued it.
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late: a worker holds one unacked task at a time
@@ -313,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     # Nightly, in TIME_ZONE: stored roll-ups against fresh aggregates (clients/, dashboard/tasks.py)
     "check-totals": {"task": "clients.check_totals", "schedule": crontab(minute=30, hour=3)},
     "check-rollups": {"task": "dashboard.check_rollups", "schedule": crontab(minute=40, hour=3)},
+    # Hourly: each assignee gets the digest once their TASK_DIGEST_HOUR has come (timeline/).
+    "task-digests": {"task": "timeline.send_digests", "schedule": crontab(minute=5)},
 }
 # Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
 REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
@@ -329,6 +329,12 @@ IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 20)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 IMPORT_MAX_ERRORS = env_int("IMPORT_MAX_ERRORS", 1_000)
 IMPORT_BACKGROUND_KB = env_int("IMPORT_BACKGROUND_KB", 256)
+# History (history/): django-auditlog writing history.Entry, changes as JSON values, no IPs.
+AUDITLOG_LOGENTRY_MODEL = "history.Entry"
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_REMOTE_ADDR = True
+# The daily task digest goes out at this hour of each assignee's own time zone (timeline/).
+TASK_DIGEST_HOUR = env_int("TASK_DIGEST_HOUR", 7)
 
 # --- REST API (api/): DRF + drf-spectacular -------------------------------------------------
 # Reads need the view permission, writes staff and the model permission (api.permissions);
@@ -373,12 +379,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Separate request/response components: `avatar` is a file upload in, a URL out.
-    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_REQUEST": True,  # `avatar` is a file upload in, a URL out
     # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN, works offline.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    **dict.fromkeys(["SWAGGER_UI_DIST", "SWAGGER_UI_FAVICON_HREF", "REDOC_DIST"], "SIDECAR"),
     # Each operation's error answers and, with API_PUBLIC_READ, anonymous reads (api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

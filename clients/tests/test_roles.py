@@ -14,16 +14,19 @@ pytestmark = pytest.mark.django_db
 
 roles_migration = importlib.import_module("clients.migrations.0006_roles")
 # (migration, its function) of each later grant, in order.
-GRANTS = [("0009_import_permission", "grant_to_managers")]
+GRANTS = [
+    ("clients", "0009_import_permission", "grant_to_managers"),
+    ("timeline", "0002_roles", "grant_to_roles"),
+]
 
 
 def run_migration() -> None:
     """The migrations' functions on the models as they were at each migration."""
     loader = MigrationLoader(connection)
     roles_migration.create_roles(loader.project_state(("clients", "0006_roles")).apps, None)
-    for name, function in GRANTS:
-        module = importlib.import_module(f"clients.migrations.{name}")
-        getattr(module, function)(loader.project_state(("clients", name)).apps, None)
+    for app, name, function in GRANTS:
+        module = importlib.import_module(f"{app}.migrations.{name}")
+        getattr(module, function)(loader.project_state((app, name)).apps, None)
 
 
 def granted() -> dict[str, set[str]]:

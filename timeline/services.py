@@ -1,0 +1,103 @@
+"""Writes of notes and tasks, and who may make them. Pages, the API and the admin call these.
+
+The roles (clients/permissions.py): Sales and Managers add notes and tasks and edit or delete
+their own (a note's author; a task's creator or assignee); Managers, holding `moderate_*`,
+everyone's; Viewers read. Each write's history is recorded by django-auditlog (history/), and
+the client's open pages hear of it after commit (timeline/events, live/)."""
+
+from django.utils import timezone
+
+from clients import permissions
+from clients.events import send_after_commit
+from timeline.events import timeline_changed
+from timeline.models import Note, Task
+
+
+# --- Who may ---------------------------------------------------------------------------------
+def may_edit_note(user, note: Note) -> bool:
+    return user.has_perm(permissions.MODERATE_NOTE) or (
+        note.author_id == user.pk and user.has_perm(permissions.CHANGE_NOTE)
+    )
+
+
+def may_delete_note(user, note: Note) -> bool:
+    return user.has_perm(permissions.MODERATE_NOTE) or (
+        note.author_id == user.pk and user.has_perm(permissions.DELETE_NOTE)
+    )
+
+
+def _own_task(user, task: Task) -> bool:
+    return user.pk is not None and user.pk in (task.created_by_id, task.assignee_id)
+
+
+def may_edit_task(user, task: Task) -> bool:
+    return user.has_perm(permissions.MODERATE_TASK) or (
+        _own_task(user, task) and user.has_perm(permissions.CHANGE_TASK)
+    )
+
+
+def may_delete_task(user, task: Task) -> bool:
+    return user.has_perm(permissions.MODERATE_TASK) or (
+        _own_task(user, task) and user.has_perm(permissions.DELETE_TASK)
+    )
+
+
+# --- Notes -----------------------------------------------------------------------------------
+def _announce(client_id: int, kind: str, item_id: int, deleted: bool = False) -> None:
+    send_after_commit(
+        timeline_changed, client_id=client_id, kind=kind, item_id=item_id, deleted=deleted
+    )
+
+
+def note_create(*, client_id: int, author, body: str) -> Note:
+    note = Note.objects.create(client_id=client_id, author=author, body=body.strip())
+    _announce(client_id, "note", note.pk)
+    return note
+
+
+def note_update(*, note: Note, body: str) -> Note:
+    note.body = body.strip()
+    note.save(update_fields=["body", "updated_at"])
+    _announce(note.client_id, "note", note.pk)
+    return note
+
+
+def note_delete(*, note: Note) -> None:
+    client_id, pk = note.client_id, note.pk
+    note.delete()
+    _announce(client_id, "note", pk, deleted=True)
+
+
+# --- Tasks -----------------------------------------------------------------------------------
+def task_create(*, client_id: int, created_by, title: str, due_at, assignee) -> Task:
+    task = Task.objects.create(
+        client_id=client_id,
+        created_by=created_by,
+        title=title.strip(),
+        due_at=due_at,
+        assignee=assignee,
+    )
+    _announce(client_id, "task", task.pk)
+    return task
+
+
+def task_update(*, task: Task, **fields) -> Task:
+    """Change a task's `title`, `due_at`, `assignee` and/or `done` (which stamps `done_at`)."""
+    if "done" in fields and fields["done"] != task.done:
+        task.done_at = timezone.now() if fields["done"] else None
+        fields["done_at"] = task.done_at
+    for name, value in fields.items():
+        setattr(task, name, value)
+    task.save(update_fields=list(fields))
+    _announce(task.client_id, "task", task.pk)
+    return task
+
+
+def task_set_done(*, task: Task, done: bool = True) -> Task:
+    return task_update(task=task, done=done)
+
+
+def task_delete(*, task: Task) -> None:
+    client_id, pk = task.client_id, task.pk
+    task.delete()
+    _announce(client_id, "task", pk, deleted=True)
