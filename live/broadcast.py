@@ -33,6 +33,8 @@ ORDER_CHANGED = "order.changed"
 ORDERS_CHANGED = "orders.changed"
 # An import's progress, to the sockets of its page (imports/progress.py).
 IMPORT_PROGRESS = "import.progress"
+# A note or task of one client was added, changed or deleted: to that client's open pages.
+TIMELINE_CHANGED = "timeline.changed"
 # Sent to one session's sockets when it logs out; the consumer then closes them.
 SESSION_CLOSED = "session.closed"
 
@@ -45,6 +47,11 @@ def session_group(session_key: str) -> str:
 def import_group(import_id: int) -> str:
     """The group of the sockets following one import's progress."""
     return f"import.{import_id}"
+
+
+def client_group(client_id: int) -> str:
+    """The group of the sockets of one client's open pages (its timeline)."""
+    return f"client.{client_id}"
 
 
 def _money(value: Decimal) -> str:
@@ -164,6 +171,15 @@ def on_clients_changed(sender, *, orders_only: bool = False, **kwargs) -> None:
     event; the boards refresh once. Order changes (`orders_only`) have their own event."""
     if not orders_only:
         send_to_group(ORDERS_GROUP, {"type": ORDERS_CHANGED})
+
+
+def on_timeline_changed(
+    sender, *, client_id: int, kind: str, item_id: int, deleted: bool = False, **kwargs
+) -> None:
+    """Receiver of timeline.events.timeline_changed: tell the client's open pages, which fetch
+    the item themselves (with their own user's rights), so the event carries no text."""
+    message = {"type": TIMELINE_CHANGED, "kind": kind, "id": item_id, "deleted": deleted}
+    send_to_group(client_group(client_id), message)
 
 
 def on_user_logged_out(sender, request, user, **kwargs) -> None:

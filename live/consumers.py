@@ -13,7 +13,13 @@ from django.contrib.auth import get_user
 from django.contrib.sessions.backends import cached_db, db
 
 from clients.permissions import IMPORT_CLIENT, VIEW_CLIENT, VIEW_ORDER
-from live.broadcast import CLIENTS_GROUP, ORDERS_GROUP, import_group, session_group
+from live.broadcast import (
+    CLIENTS_GROUP,
+    ORDERS_GROUP,
+    client_group,
+    import_group,
+    session_group,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -191,4 +197,23 @@ class ImportProgressConsumer(ClientsLiveConsumer):
         """Not sent to this group."""
 
     async def import_progress(self, event: dict) -> None:
+        await self.send_json(event)
+
+
+class ClientTimelineConsumer(ClientsLiveConsumer):
+    """Pushes `timeline.changed` (a note or task added, changed or deleted) to the open pages
+    of one client, at /ws/clients/<pk>/, for users who may see the client page. The event names
+    the item only; the page fetches it with its user's rights. The door, the logout and the
+    periodic re-check are the client list's (ClientsLiveConsumer)."""
+
+    permissions = (VIEW_CLIENT, VIEW_ORDER)
+
+    async def connect(self) -> None:
+        self.group = client_group(self.scope["url_route"]["kwargs"]["pk"])
+        await super().connect()
+
+    async def order_created(self, event: dict) -> None:
+        """Not sent to this group."""
+
+    async def timeline_changed(self, event: dict) -> None:
         await self.send_json(event)

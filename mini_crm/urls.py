@@ -23,6 +23,8 @@ urlpatterns = [
     path("dashboard/", include("dashboard.urls")),
     # /clients/import/, /orders/import/ and /imports/: before the clients' and orders' URLs.
     path("", include("imports.urls")),
+    # /notes/, /tasks/ and a client's notes, tasks and timeline (/clients/<id>/notes/…).
+    path("", include("timeline.urls")),
     path("clients/", include("clients.urls")),
     path("orders/", include("orders.urls")),
     path("api/", include("api.urls")),

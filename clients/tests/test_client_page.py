@@ -99,8 +99,11 @@ def test_client_page_runs_a_constant_number_of_queries(member_client, orders, se
         assert member_client.get(f"/clients/{c.pk}/").status_code == 200
     # The session (unless cached), 1. the user, 2. the client with its order totals,
     # 3. COUNT(*) of its orders for the paginator, 4. the page of orders,
-    # 5.-6. the member's user and group permissions (is the "Merge…" link shown?).
-    assert len(ctx.captured_queries) == session_queries + 6, [
+    # 5.-6. the member's user and group permissions (is the "Merge…" link shown?);
+    # the timeline (timeline/selectors.py): 7. the page's UNION of each kind's newest rows,
+    # 8. its history entries (the client's creation), 9. its orders, by id; 10. the open tasks
+    # ("Next up"), 11. the users a new task can be given to.
+    assert len(ctx.captured_queries) == session_queries + 11, [
         q["sql"] for q in ctx.captured_queries
     ]
 
