@@ -32,9 +32,6 @@ from timeline.models import Task, TaskDigest
 
 logger = logging.getLogger(__name__)
 
-# The tasks page (timeline's /tasks/). A literal until its URL is routed under a name.
-TASKS_PATH = "/tasks/"
-
 
 def site_url() -> str:
     """Where the mail's links point: settings.SITE_URL when the project has one, else the first
@@ -84,6 +81,7 @@ def _claim(user, day, count: int) -> TaskDigest | None:
 
 def _message(*, user, tz, day, now, tasks: list[Task]) -> EmailMultiAlternatives:
     base = site_url()
+    # Overdue as on /tasks/: due before now (earlier today included).
     overdue = [task for task in tasks if task.is_overdue(now)]
     context = {
         "user": user,
@@ -92,7 +90,7 @@ def _message(*, user, tz, day, now, tasks: list[Task]) -> EmailMultiAlternatives
         "overdue": overdue,
         "today": [task for task in tasks if not task.is_overdue(now)],
         "count": len(tasks),
-        "tasks_url": base + TASKS_PATH,
+        "tasks_url": base + reverse("timeline:tasks"),  # the user's own, open ones
     }
     for task in tasks:
         task.client_url = base + reverse("clients:detail", args=[task.client_id])

@@ -164,6 +164,7 @@ def test_lists_the_overdue_then_todays_and_not_tomorrows_nor_done_nor_others():
     acme = ClientFactory(name="Acme GmbH")
     globex = ClientFactory(name="Globex AG")
     task(user, berlin(16, day=5), "Overdue since yesterday", client=acme)
+    task(user, berlin(6), "Due before the digest went", client=acme)
     task(user, berlin(11, 30), "Due at half past eleven", client=globex)
     task(user, berlin(23, 59), "Due just before midnight", client=acme)
     task(user, berlin(0, day=7), "Due at midnight tomorrow", client=acme)
@@ -174,9 +175,12 @@ def test_lists_the_overdue_then_todays_and_not_tomorrows_nor_done_nor_others():
 
     [message] = [m for m in mail.outbox if m.to == ["anna@mail.test"]]
     body = message.body
-    assert message.subject == "3 tasks for Oct. 6, 2026"
-    assert "You have 3 open tasks due today or overdue." in body
-    assert body.index("Overdue") < body.index("Overdue since yesterday") < body.index("Due today")
+    assert message.subject == "4 tasks for Oct. 6, 2026"
+    assert "You have 4 open tasks due today or overdue." in body
+    # Overdue as on /tasks/: due before now, so this morning's 06:00 too.
+    assert body.index("Overdue") < body.index("Overdue since yesterday")
+    assert body.index("Overdue since yesterday") < body.index("Due before the digest went")
+    assert body.index("Due before the digest went") < body.index("Due today")
     assert body.index("Due today") < body.index("Due at half past eleven")
     assert body.index("Due at half past eleven") < body.index("Due just before midnight")
     assert "10/05/2026 4 p.m.  Acme GmbH: Overdue since yesterday" in body
@@ -188,7 +192,7 @@ def test_lists_the_overdue_then_todays_and_not_tomorrows_nor_done_nor_others():
     assert f"https://crm.example.org/clients/{globex.pk}/" in body
     assert "All your tasks: https://crm.example.org/tasks/" in body
     assert "Times are in Europe/Berlin." in body
-    assert TaskDigest.objects.get(user=user).tasks == 3
+    assert TaskDigest.objects.get(user=user).tasks == 4
 
 
 def test_one_task_is_singular():
