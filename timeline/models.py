@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -48,6 +50,11 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+    @property
+    def is_edited(self) -> bool:
+        # Both stamps are taken as the note is first saved, a moment apart.
+        return self.updated_at - self.created_at > datetime.timedelta(seconds=5)
 
 
 class TaskQuerySet(models.QuerySet):

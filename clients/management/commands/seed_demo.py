@@ -7,11 +7,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from clients.models import Client, Order
 from clients.permissions import MANAGERS, SALES, VIEWERS, role_group
 from clients.services import is_vip_email
+from timeline.models import Note, Task
 
 FIRST = [
     "Anna",
@@ -84,6 +86,14 @@ ROLE_LOGINS = {
     "viewer": ("viewer12345", VIEWERS),
 }
 BATCH = 5_000
+# A few notes and follow-ups on every third client, so the timeline and /tasks/ mean something.
+NOTES = [
+    "Called: wants a **quote by Friday** for the next phase.",
+    "Met at the trade fair. Interested in:\n- annual support\n- a training day",
+    "Prefers e-mail to phone calls; the invoices go to accounting.",
+    "Asked for a discount on the renewal: offered **5%** if signed this month.",
+]
+TASKS = ["Send the quote", "Call back about the renewal", "Book the onboarding workshop"]
 # The demo data's history, in days back from now.
 DEMO_DAYS = 365
 
@@ -152,6 +162,7 @@ class Command(BaseCommand):
                 ]
                 created_orders += len(Order.objects.bulk_create(order_rows, batch_size=BATCH))
                 self.backdate(new, order_rows, rng)
+                self.add_timeline(new[::3], rng)
             self.progress(stop, clients)
         self.stdout.write(
             self.style.SUCCESS(
@@ -223,6 +234,38 @@ class Command(BaseCommand):
             order.created_at = order.client.created_at + timedelta(seconds=since * rng.random())
         Client.objects.bulk_update(clients, ["created_at"], batch_size=BATCH)
         Order.objects.bulk_update(orders, ["created_at"], batch_size=BATCH)
+
+    @staticmethod
+    def add_timeline(clients: list[Client], rng: random.Random) -> None:
+        """Notes since each client arrived, and one open task each for the role logins, due
+        from three days ago (overdue) to a week ahead. Bulk-created: no history entries."""
+        users = list(get_user_model().objects.filter(username__in=["manager", "sales"]))
+        if not users:
+            return
+        now = timezone.now()
+        notes, tasks = [], []
+        for client in clients:
+            since = (now - client.created_at).total_seconds()
+            for _ in range(rng.randint(1, 2)):
+                at = client.created_at + timedelta(seconds=since * rng.random())
+                author = rng.choice(users)
+                notes.append(
+                    Note(client=client, author=author, body=rng.choice(NOTES), created_at=at)
+                )
+            tasks.append(
+                Task(
+                    client=client,
+                    title=rng.choice(TASKS),
+                    assignee=rng.choice(users),
+                    created_by=rng.choice(users),
+                    due_at=now + timedelta(hours=rng.randint(-72, 7 * 24)),
+                    created_at=now - timedelta(hours=rng.randint(1, 72)),
+                )
+            )
+        made = Note.objects.bulk_create(notes, batch_size=BATCH)
+        # Written long ago, never edited since (auto_now stamped them with today).
+        Note.objects.filter(pk__in=[note.pk for note in made]).update(updated_at=F("created_at"))
+        Task.objects.bulk_create(tasks, batch_size=BATCH)
 
     @staticmethod
     def make_order(client: Client, rng: random.Random) -> Order:
