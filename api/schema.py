@@ -6,10 +6,18 @@ Each is declared where it can occur, judged from the operation itself, so a new 
 the right ones without a decorator: 401/403/429 everywhere (no or a bad token; no permission;
 throttled), 400 where there is input (a body or query parameters), 404 where there is an id in
 the path or a page number, 415 where there is a body.
+
+With API_PUBLIC_READ every read is also declared callable without credentials, except the
+operations marked NEVER_PUBLIC (`@extend_schema(extensions=NEVER_PUBLIC)`): notes, tasks and a
+client's history, which that setting does not open.
 """
 
 from django.conf import settings
 
+# The operation's reads stay private whatever API_PUBLIC_READ says; the marker is removed from
+# the published schema.
+NEVER_PUBLIC_KEY = "x-never-public"
+NEVER_PUBLIC = {NEVER_PUBLIC_KEY: True}
 ERROR = {"$ref": "#/components/schemas/Error"}
 VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
 SCHEMAS = {
@@ -84,6 +92,8 @@ def declare_errors_and_public_reads(result, generator, request, public):
                 )
             # Anonymous reads, when opted into, are one more way to call a read: no security.
             security = operation.setdefault("security", [])
+            if operation.pop(NEVER_PUBLIC_KEY, False):
+                continue
             if method == "get" and settings.API_PUBLIC_READ and {} not in security:
                 security.append({})
     return result
