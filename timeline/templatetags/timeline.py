@@ -1,6 +1,12 @@
 """How a timeline's history entry reads: a headline and its changed fields, in words."""
 
+import datetime
+
 from django import template
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +38,15 @@ def _value(model, name: str, value) -> str:
         return str(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        # auditlog writes datetimes as naive UTC text.
+        moment = parse_datetime(value)
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = moment.replace(tzinfo=datetime.UTC)
+            return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    if field.is_relation:
+        return f"#{value}"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name == "body":
