@@ -6,6 +6,11 @@ query, so a 100,000-row file costs ~50 queries, not 100,000. A commit checks the
 (the database may have changed since the preview) and writes with bulk inserts; the roll-up
 triggers (clients/triggers.py) keep the totals, and the rest of the app hears of the import
 once, after commit (clients.events), not once a row.
+
+The history (history/) hears of it by batch, too: a commit's writes are recorded as made
+through the import, by its user (in the worker as in the request), one entry per INSERT of
+created rows and one per updated client, written with one INSERT per chunk; a revert is one
+entry, and one per client whose fields it put back.
 """
 
 import contextlib
@@ -18,9 +23,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from auditlog.cid import get_cid
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -29,10 +37,15 @@ from clients import events
 from clients.models import Client, Order
 from clients.services import is_vip_email
 from core.csv import neutralise
+from history import context as history_context
+from history.context import Via, recorded_as
+from history.models import Entry
+from history.services import entry_record
 from imports import columns, progress
 from imports.models import Import, ImportRecord
 from imports.readers import FileRefused, Table, max_bytes, open_rows_copy, open_table
 from imports.rows import ClientRow, OrderRow, money
+from timeline.models import Note, Task
 
 logger = logging.getLogger(__name__)
 
@@ -510,7 +523,8 @@ def _import_commit(*, import_id: int) -> Import:
         .exclude(stage=Import.Stage.CHECKING)  # a (re-)check is under way: its result first
         .update(status=Import.Status.RUNNING, stage=Import.Stage.SAVING)
     )
-    batch = Import.objects.get(pk=import_id)
+    # With its user: the history records the commit's writes as theirs.
+    batch = Import.objects.select_related("user").get(pk=import_id)
     if not updated:
         return batch  # already running, finished or cancelled: nothing to do twice
     report = progress.reporter(batch.pk, stage=Import.Stage.CHECKING)
@@ -538,7 +552,9 @@ def _import_commit(*, import_id: int) -> Import:
         refusal = commit_refusal(analysis, batch.skip_invalid)
         if refusal:
             return _finish(batch, Import.Status.FAILED, refusal)
-        with transaction.atomic():
+        # Recorded as the import by its user wherever it runs: the page's request, the API's,
+        # or the worker (which has no request).
+        with recorded_as(Via.IMPORT, user=batch.user), transaction.atomic():
             write = _write_clients if batch.kind == Import.Kind.CLIENTS else _write_orders
             write(batch, analysis, report)
             batch.status, batch.stage = Import.Status.DONE, Import.Stage.FINISHED
@@ -620,6 +636,7 @@ def _write_clients(batch: Import, analysis: Analysis, report: Progress) -> None:
             created_ids=[client.pk for client in made],
             after=[[client.name, client.phone, client.vip] for client in made],
         )
+        _record_created(batch, ImportRecord.Model.CLIENT, len(made))
         # The batch's clients are cycles (each avatar's FieldFile refers back to its client):
         # collected here, while young, since the collector is paused (_gc_paused).
         del made
@@ -631,7 +648,7 @@ def _write_clients(batch: Import, analysis: Analysis, report: Progress) -> None:
         # Locked, in id order, until the commit: `before` is what the row holds now (an edit
         # since the preview included), and no edit slips in between this read and the write.
         current = _locked_clients([pk for pk, _before, _after in chunk])
-        changed, records = [], []
+        changed, records, entries = [], [], []
         for pk, _before, after in chunk:
             client = current.get(pk)
             if client is None:
@@ -649,11 +666,55 @@ def _write_clients(batch: Import, analysis: Analysis, report: Progress) -> None:
                     after=after,
                 )
             )
+            entries.append(_client_entry(client, before, after, Entry.Event.IMPORT, batch))
         Client.objects.bulk_update(changed, ["name", "phone"])
         ImportRecord.objects.bulk_create(records)
+        _entries_create(entries)
         done += len(chunk)
         report(done, total)
     events.send_after_commit(events.clients_changed)
+
+
+def _record_created(batch: Import, model: str, created: int) -> None:
+    """One history entry for one INSERT of created rows (bulk_create sends no signal)."""
+    entry_record(
+        instance=batch,
+        event=Entry.Event.IMPORT,
+        action=Entry.Action.CREATE,
+        data={"import": batch.pk, "file": batch.file_name, "model": model, "created": created},
+    )
+
+
+def _client_entry(client: Client, before: dict, after: dict, event: str, batch: Import):
+    """The history entry of one client's fields changed in bulk (bulk_update sends no signal):
+    {field: [before, after]} of the fields whose value changed; None when none did."""
+    changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changes:
+        return None
+    return Entry(
+        content_type=ContentType.objects.get_for_model(Client),
+        object_pk=str(client.pk),
+        object_id=client.pk,
+        object_repr=str(client),
+        action=Entry.Action.UPDATE,
+        changes=changes,
+        client_id=client.pk,
+        event=event,
+        additional_data={"import": batch.pk},
+    )
+
+
+def _entries_create(entries: list) -> None:
+    """The chunk's entries, by the current source (history/context.py), in one INSERT."""
+    entries = [entry for entry in entries if entry is not None]
+    if not entries:
+        return
+    source, now, cid = history_context.current(), timezone.now(), get_cid()
+    actor, label = source.actor(), source.actor_label()
+    for entry in entries:
+        entry.via, entry.actor, entry.actor_label = source.via, actor, label
+        entry.timestamp, entry.cid = now, cid
+    Entry.objects.bulk_create(entries)
 
 
 def _locked_clients(ids) -> dict[int, Client]:
@@ -679,6 +740,7 @@ def _write_orders(batch: Import, analysis: Analysis, report: Progress) -> None:
         ImportRecord.objects.create(
             batch=batch, model=ImportRecord.Model.ORDER, created_ids=[order.pk for order in made]
         )
+        _record_created(batch, ImportRecord.Model.ORDER, len(made))
         done += len(chunk)
         report(done, total)
     events.send_after_commit(events.clients_changed, orders_only=True)
@@ -781,8 +843,17 @@ def import_revert(*, import_id: int, user) -> Import:
     """Undo a done import in one transaction: delete the clients and orders it created, put
     back the fields it updated. Kept, and listed in `kept`: a field someone changed since
     (their value wins), and a created client someone has worked on since
-    (_delete_created_clients)."""
-    with transaction.atomic():
+    (_delete_created_clients).
+
+    The history records the revert once (and each client whose fields were put back), by the
+    request's user, or by `user` where there is no request (a job, a command)."""
+    source = history_context.current()
+    by_user = (
+        recorded_as(source.via, user=user)
+        if source.actor() is None and user is not None
+        else contextlib.nullcontext()
+    )
+    with by_user, transaction.atomic():
         batch = Import.objects.select_for_update().get(pk=import_id)
         if batch.status != Import.Status.DONE:
             raise RevertError(_("Only a finished import can be reverted."))
@@ -796,7 +867,8 @@ def import_revert(*, import_id: int, user) -> Import:
             deleted, kept_here = _delete_created_clients(record)
             deleted_clients += deleted
             kept += kept_here
-        kept += _restore_updates(records.filter(object_id__isnull=False))
+        kept_here, restored = _restore_updates(batch, records.filter(object_id__isnull=False))
+        kept += kept_here
         batch.status, batch.kept = Import.Status.REVERTED, kept
         batch.reverted_at, batch.reverted_by = timezone.now(), user
         batch.message = _("Reverted: %(clients)s and %(orders)s deleted.") % {
@@ -804,6 +876,19 @@ def import_revert(*, import_id: int, user) -> Import:
             "orders": ngettext("%d order", "%d orders", deleted_orders) % deleted_orders,
         }
         batch.save()
+        # One entry for the whole revert: its deletes are raw DELETEs, recorded by none.
+        entry_record(
+            instance=batch,
+            event=Entry.Event.REVERT,
+            data={
+                "import": batch.pk,
+                "file": batch.file_name,
+                "clients_deleted": deleted_clients,
+                "orders_deleted": deleted_orders,
+                "clients_restored": restored,
+                "kept": len(kept),
+            },
+        )
         events.send_after_commit(events.clients_changed)
         if order_ids:
             events.send_after_commit(events.order_changed, order_id=None, deleted=True)
@@ -812,8 +897,9 @@ def import_revert(*, import_id: int, user) -> Import:
 
 def _delete_created_clients(record: ImportRecord) -> tuple[int, list[str]]:
     """Delete the clients of one created batch but those someone has worked on since: orders
-    from elsewhere (added, merged in), an avatar, or a name, phone or VIP flag other than
-    the import's (a merge fills them too). Returns how many went, and what was kept, why."""
+    from elsewhere (added, merged in), notes or tasks, an avatar, or a name, phone or VIP flag
+    other than the import's (a merge fills them too). Returns how many went, and what was
+    kept, why."""
     created = dict(zip(record.created_ids, record.after or [], strict=False))
     # Locked first, in id order: an order added to one of them meanwhile waits for this
     # transaction (its roll-up trigger locks the client), then fails on the deleted client.
@@ -821,12 +907,28 @@ def _delete_created_clients(record: ImportRecord) -> tuple[int, list[str]]:
         Client.objects.select_for_update()
         .filter(pk__in=record.created_ids)
         .order_by("pk")
-        .values_list("pk", "email", "name", "phone", "vip", "avatar", "orders_count")
+        .annotate(
+            has_notes=Exists(Note.objects.filter(client_id=OuterRef("pk"))),
+            has_tasks=Exists(Task.objects.filter(client_id=OuterRef("pk"))),
+        )
+        .values_list(
+            "pk",
+            "email",
+            "name",
+            "phone",
+            "vip",
+            "avatar",
+            "orders_count",
+            "has_notes",
+            "has_tasks",
+        )
     )
     kept, doomed = [], []
-    for pk, email, name, phone, vip, avatar, orders in rows:
+    for pk, email, name, phone, vip, avatar, orders, notes, tasks in rows:
         if orders:
             reason = _("Client %(email)s was kept: it has orders added since the import.")
+        elif notes or tasks:
+            reason = _("Client %(email)s was kept: it has notes or tasks added since the import.")
         elif avatar:
             reason = _("Client %(email)s was kept: it has an avatar added since the import.")
         elif pk in created and [name, phone, vip] != created[pk]:
@@ -836,7 +938,7 @@ def _delete_created_clients(record: ImportRecord) -> tuple[int, list[str]]:
             continue
         kept.append(reason % {"email": email})
     # _raw_delete: one DELETE, no per-row signals (they would queue one cache bump per
-    # client); these clients have no orders and no avatar to clean up.
+    # client, and one history entry); these clients have no orders, notes, tasks or avatar.
     deleted = Client.objects.filter(pk__in=doomed)._raw_delete(Client.objects.db) if doomed else 0
     return deleted, kept
 
@@ -853,18 +955,22 @@ def _delete_orders(order_ids: list[int]) -> int:
     return deleted
 
 
-def _restore_updates(records) -> list[str]:
-    kept = []
+def _restore_updates(batch: Import, records) -> tuple[list[str], int]:
+    """Put back the fields the import updated (those not changed since); returns what was
+    kept, and how many clients had a field put back (each one history entry)."""
+    kept, restored_count = [], 0
     for chunk in itertools.batched(records.order_by("pk").iterator(chunk_size=BATCH), BATCH):
         # Locked: an edit between this comparison and the write would be overwritten.
         clients = _locked_clients([record.object_id for record in chunk])
-        restored = []
+        restored, entries = [], []
         for record in chunk:
             client = clients.get(record.object_id)
             if client is None:
                 continue  # deleted or merged away since: nothing to put back
+            now, back = {}, {}
             for name, value in record.after.items():
                 if getattr(client, name) == value:
+                    now[name], back[name] = value, record.before[name]
                     setattr(client, name, record.before[name])
                 else:
                     kept.append(
@@ -872,5 +978,9 @@ def _restore_updates(records) -> list[str]:
                         % {"email": client.email, "field": name}
                     )
             restored.append(client)
+            entry = _client_entry(client, now, back, Entry.Event.REVERT, batch)
+            restored_count += entry is not None
+            entries.append(entry)
         Client.objects.bulk_update(restored, ["name", "phone"])
-    return kept
+        _entries_create(entries)
+    return kept, restored_count
