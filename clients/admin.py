@@ -1,8 +1,12 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from clients.models import Client, Order
 from clients.permissions import MERGE_CLIENT
 from clients.services import MergeError, client_merge
+from history.admin import HistoryAdminMixin
+from timeline.selectors import client_history
 
 
 class OrderInline(admin.TabularInline):
@@ -13,7 +17,10 @@ class OrderInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    """The clients. Its History button lists the client's whole history (history/): its own
+    changes and its orders', notes' and tasks', merges and imports, from every path."""
+
     list_display = ["name", "email", "vip", "created_at"]
     list_filter = ["vip"]
     search_fields = ["name", "email"]
@@ -21,12 +28,15 @@ class ClientAdmin(admin.ModelAdmin):
     inlines = [OrderInline]
     actions = ["merge_two_clients"]
 
+    def history_entries(self, request, object_id: int):
+        return client_history(client_id=object_id)
+
     # --- Merge: the same service and permission as /clients/merge/ ---------------------------
     def has_merge_permission(self, request) -> bool:
         return request.user.has_perm(MERGE_CLIENT)
 
     @admin.action(
-        description="Merge the two selected clients (keeps the older one)",
+        description=gettext_lazy("Merge the two selected clients (keeps the older one)"),
         permissions=["merge"],
     )
     def merge_two_clients(self, request, queryset):
@@ -36,8 +46,10 @@ class ClientAdmin(admin.ModelAdmin):
         if len(pair) != 2:
             self.message_user(
                 request,
-                "Select exactly two clients to merge (the older one is kept); "
-                "to choose which one to keep, use the merge page at /clients/merge/.",
+                _(
+                    "Select exactly two clients to merge (the older one is kept); "
+                    "to choose which one to keep, use the merge page at /clients/merge/."
+                ),
                 messages.ERROR,
             )
             return
@@ -49,14 +61,24 @@ class ClientAdmin(admin.ModelAdmin):
             return
         self.message_user(
             request,
-            f"Merged “{result.source_name}” into “{result.target.name}”: "
-            f"{result.orders_moved} order{'s' if result.orders_moved != 1 else ''} moved.",
+            ngettext(
+                "Merged “%(source)s” into “%(target)s”: %(moved)d order moved.",
+                "Merged “%(source)s” into “%(target)s”: %(moved)d orders moved.",
+                result.orders_moved,
+            )
+            % {
+                "source": result.source_name,
+                "target": result.target.name,
+                "moved": result.orders_moved,
+            },
             messages.SUCCESS,
         )
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    """The orders. Its History button lists the order's own history entries."""
+
     list_display = ["title", "client", "amount", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["title", "client__name", "client__email"]
