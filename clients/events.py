@@ -24,6 +24,13 @@ order_created = Signal()
 order_changed = Signal()
 
 
+# A merge is moving the client `source_id` into `target_id`: sent inside the merge's
+# transaction, before the source is deleted, with Signal.send (not after commit, not robust):
+# what other apps keep per client (notes, tasks) moves with the orders, or the merge fails
+# whole. Arguments: source_id, target_id.
+client_merging = Signal()
+
+
 def send_after_commit(signal: Signal, **kwargs) -> None:
     """Send `signal` after the current transaction commits (at once when there is none)."""
 

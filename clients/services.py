@@ -14,7 +14,6 @@ from clients.models import Client, Order
 from clients.validators import email_domain
 from history.models import Entry
 from history.services import entries_move, entry_record
-from timeline.models import Note, Task
 
 
 def is_vip_email(email: str) -> bool:
@@ -117,11 +116,11 @@ def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
             raise _OrdersBusy from None
 
         moved = Order.objects.filter(client_id=source.pk).update(client_id=target.pk)
-        # The source's notes and tasks move too (its delete would take them), and what moved
-        # brings its history along; the source's own entries stay under its id.
-        Note.objects.filter(client_id=source.pk).update(client_id=target.pk)
-        Task.objects.filter(client_id=source.pk).update(client_id=target.pk)
-        entries_move(from_client_id=source.pk, to_client_id=target.pk, exclude_client_rows=True)
+        # What other apps keep for the source moves too (its delete would take it: notes and
+        # tasks, timeline/), and what moved brings its history along; the source's own
+        # entries stay under its id.
+        events.client_merging.send(sender=Client, source_id=source.pk, target_id=target.pk)
+        entries_move(from_client_id=source.pk, to_client_id=target.pk, keep=Client)
 
         before = {"phone": target.phone, "avatar": target.avatar.name, "vip": target.vip}
         filled = []

@@ -26,7 +26,6 @@ from clients.forms import ClientForm, ClientMergeForm, OrderForm, OrderStatusFor
 from clients.models import Client, Order
 from clients.selectors import EXPORT_CHUNK_SIZE, ClientListSpec, aiter_export, iter_export
 from clients.services import MergeError, client_merge
-from timeline.views import composer_context, timeline_context
 
 # --- Clients --------------------------------------------------------------------------------
 # The list's sortable columns: (sort key, header, first direction). Numbers and dates start
@@ -149,8 +148,8 @@ class ClientDeleteView(PermissionRequiredMixin, DeleteView):
 
 
 class ClientDetailView(PermissionRequiredMixin, DetailView):
-    """A client with their order totals, their timeline (notes, tasks, orders and history,
-    timeline/), what is due next, and their orders, newest first, 25 a page."""
+    """A client with their order totals, their orders, newest first, 25 a page, and (through
+    the template's `{% client_timeline %}`, timeline/) what is due next and their timeline."""
 
     permission_required = (permissions.VIEW_CLIENT, permissions.VIEW_ORDER)
     model = Client
@@ -166,8 +165,6 @@ class ClientDetailView(PermissionRequiredMixin, DetailView):
             page_obj=page,
             page_range=paginator.get_elided_page_range(page.number),
             status_choices=Order.Status.choices,
-            **timeline_context(self.request, self.object),
-            **composer_context(self.request, self.object),
         )
         return context
 

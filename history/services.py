@@ -1,7 +1,8 @@
 """History written by hand: the changes that bulk paths (QuerySet.update(), bulk_create())
 make without a model signal, one entry per batch."""
 
-from history import registry  # noqa: F401  (the Entry manager reads it)
+from django.contrib.contenttypes.models import ContentType
+
 from history.models import Entry
 
 
@@ -29,15 +30,11 @@ def entry_record(
     )
 
 
-def entries_move(*, from_client_id: int, to_client_id: int, exclude_client_rows: bool) -> int:
+def entries_move(*, from_client_id: int, to_client_id: int, keep=None) -> int:
     """Move history entries from one client to another (a merge: the orders, notes and tasks
-    that moved bring their history along); the merged-away client's own entries stay with its
-    id when `exclude_client_rows`."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from clients.models import Client
-
+    that moved bring their history along), except the entries about `keep` objects (the
+    merged-away client's own stay with its id)."""
     entries = Entry.objects.filter(client_id=from_client_id)
-    if exclude_client_rows:
-        entries = entries.exclude(content_type=ContentType.objects.get_for_model(Client))
+    if keep is not None:
+        entries = entries.exclude(content_type=ContentType.objects.get_for_model(keep))
     return entries.update(client_id=to_client_id)

@@ -8,8 +8,11 @@ class TimelineConfig(AppConfig):
     name = "timeline"
 
     def ready(self) -> None:
+        from clients.events import client_merging
         from history.registry import track
         from timeline.models import Note, Task
+        from timeline.services import notes_and_tasks_move
 
         track(Note, fields=["body"], cascades_logged=False)
         track(Task, fields=["title", "due_at", "assignee", "done"], cascades_logged=False)
+        client_merging.connect(notes_and_tasks_move, dispatch_uid="timeline.merge")

@@ -101,3 +101,11 @@ def task_delete(*, task: Task) -> None:
     client_id, pk = task.client_id, task.pk
     task.delete()
     _announce(client_id, "task", pk, deleted=True)
+
+
+# --- A merge ---------------------------------------------------------------------------------
+def notes_and_tasks_move(sender, *, source_id: int, target_id: int, **kwargs) -> None:
+    """Receiver of clients.events.client_merging: the merged-away client's notes and tasks
+    belong to the kept one (one UPDATE each, inside the merge's transaction)."""
+    Note.objects.filter(client_id=source_id).update(client_id=target_id)
+    Task.objects.filter(client_id=source_id).update(client_id=target_id)

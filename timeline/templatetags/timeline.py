@@ -17,6 +17,25 @@ register = template.Library()
 
 register.filter("markdown", markdown.render)
 
+
+@register.inclusion_tag("timeline/includes/client_page.html", takes_context=True)
+def client_timeline(context, client) -> dict:
+    """The client page's "Next up" and timeline: `{% client_timeline client %}` in the clients
+    app's template, so that app's view needs to know nothing of notes and tasks."""
+    from timeline.views import composer_context, timeline_context
+
+    request = context["request"]
+    return {
+        "client": client,
+        "request": request,
+        "user": context["user"],
+        "perms": context["perms"],
+        "csrf_token": context.get("csrf_token"),
+        **timeline_context(request, client),
+        **composer_context(request, client),
+    }
+
+
 HEADLINES = {
     ("client", Entry.Action.CREATE): gettext_lazy("Client added"),
     ("client", Entry.Action.UPDATE): gettext_lazy("Client details changed"),
