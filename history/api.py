@@ -158,9 +158,10 @@ class ClientHistoryView(generics.ListAPIView):
         return entries.defer("changes_text", "serialized_data")
 
 
-# Mounted by api/urls.py at /api/ (before the router, as the imports' routes are).
+# Mounted by api/urls.py at /api/. Any id reaches the view, which answers a JSON 404 for one
+# that is not a client's.
 urlpatterns = [
     re_path(
-        r"^clients/(?P<id>[^/.]+)/history/$", ClientHistoryView.as_view(), name="client-history"
+        r"^clients/(?P<id>[^/]+)/history/$", ClientHistoryView.as_view(), name="client-history"
     ),
 ]

@@ -671,3 +671,37 @@ def test_writes_through_the_api_are_in_the_clients_history(anna):
         (Entry.Action.DELETE, "api", "API token of anna"),
     ]
     assert entries[1].changes == {"body": ["Hello", "Hello again"]}
+
+
+# --- The schema ----------------------------------------------------------------------------
+
+
+def test_the_schema_documents_notes_tasks_and_history_as_never_public(settings):
+    settings.API_PUBLIC_READ = True
+    schema = APIClient().get("/api/schema/?format=json").json()
+    ours = {
+        path: methods
+        for path, methods in schema["paths"].items()
+        if path.startswith(("/api/notes/", "/api/tasks/")) or path.endswith("/history/")
+    }
+    assert set(ours) == {
+        "/api/notes/",
+        "/api/notes/{id}/",
+        "/api/tasks/",
+        "/api/tasks/{id}/",
+        "/api/clients/{id}/history/",
+    }
+    for path, methods in ours.items():
+        for method, operation in methods.items():
+            where = f"{method} {path}"
+            assert operation["security"] == [{"tokenAuth": []}, {"cookieAuth": []}], where
+            assert "x-never-public" not in operation, where
+            assert {"401", "403", "429"} <= set(operation["responses"]), where
+    # The clients' reads are still declared public.
+    assert {} in schema["paths"]["/api/clients/"]["get"]["security"]
+    params = {p["name"] for p in schema["paths"]["/api/tasks/"]["get"]["parameters"]}
+    assert {"client", "assignee", "done", "due_before", "ordering", "page"} <= params
+    params = {p["name"] for p in schema["paths"]["/api/notes/"]["get"]["parameters"]}
+    assert {"client", "author", "ordering", "page"} <= params
+    entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
+    assert {"at", "actor", "via", "action", "changes", "object", "data"} == set(entry)
