@@ -3,14 +3,22 @@ import mimetypes
 import uuid
 from pathlib import PurePosixPath
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.generic import UpdateView
+
+from core.models import Profile
 
 
 @require_safe
@@ -92,3 +100,27 @@ def protected_media(request: HttpRequest, path: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["time_zone"]
+
+
+class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+    """/accounts/profile/: the signed-in user's own choices (their time zone: the daily task
+    digest goes out at TASK_DIGEST_HOUR of it)."""
+
+    form_class = ProfileForm
+    template_name = "registration/profile.html"
+    success_url = reverse_lazy("account-profile")
+    success_message = gettext_lazy("Your profile was saved.")
+
+    def get_object(self, queryset=None) -> Profile:
+        return Profile.objects.get_or_create(user=self.request.user)[0]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            default_time_zone=settings.TIME_ZONE, digest_hour=settings.TASK_DIGEST_HOUR, **kwargs
+        )

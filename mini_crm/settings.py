@@ -237,9 +237,9 @@ SECURE_REDIRECT_EXEMPT = [r"^health/"]
 
 # Our pages load scripts and styles from our own origin only; inline scripts are not allowed.
 SECURE_CSP = {
-    **dict.fromkeys(["default-src", "script-src", "style-src", "connect-src"], ["'self'"]),
-    **dict.fromkeys(["base-uri", "form-action"], ["'self'"]),
-    **dict.fromkeys(["object-src", "frame-ancestors"], ["'none'"]),
+    **{key: ["'self'"] for key in ("default-src", "script-src", "style-src", "connect-src")},
+    **{key: ["'self'"] for key in ("base-uri", "form-action")},
+    **{key: ["'none'"] for key in ("object-src", "frame-ancestors")},
     "img-src": ["'self'", "data:"],
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/profile/", core_views.ProfileView.as_view(), name="account-profile"),
     path("accounts/token/", api_views.account_token, name="account-token"),
     path("accounts/token/revoke/", api_views.account_token_revoke, name="account-token-revoke"),
     path("media/<path:path>", core_views.protected_media, name="media"),
