@@ -261,6 +261,7 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mini CRM <crm@localhost>")
+SITE_URL = env_str("SITE_URL")  # links in e-mails; empty: the first of ALLOWED_HOSTS
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # "Name <address>" pairs, comma-separated: who gets error reports (and, by default, the report).
 MANAGERS = [

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -32,11 +32,15 @@ from timeline.models import Task, TaskDigest
 
 logger = logging.getLogger(__name__)
 
+# A claim still unsent after this long belongs to a run that died (a worker killed between the
+# claim and the mail): the next run takes it over. Well above one SMTP send's timeout.
+DIGEST_CLAIM_LEASE = timedelta(minutes=15)
+
 
 def site_url() -> str:
-    """Where the mail's links point: settings.SITE_URL when the project has one, else the first
+    """Where the mail's links point: settings.SITE_URL when it is set, else the first
     of ALLOWED_HOSTS (https unless the site runs without secure cookies, as in development)."""
-    configured = getattr(settings, "SITE_URL", "")
+    configured = settings.SITE_URL
     if configured:
         return configured.rstrip("/")
     host = (settings.ALLOWED_HOSTS or ["localhost"])[0].lstrip(".")
@@ -50,7 +54,10 @@ def _candidates(now: datetime):
     """Active users with an address and an open task due within a day of `now` (the end of
     anyone's local today is less than 24 hours away), with their profile and latest digest day.
     """
-    latest_digest = TaskDigest.objects.filter(user=OuterRef("pk")).order_by("-day").values("day")
+    held = Q(sent_at__isnull=False) | Q(claimed_at__gte=now - DIGEST_CLAIM_LEASE)
+    latest_digest = (
+        TaskDigest.objects.filter(held, user=OuterRef("pk")).order_by("-day").values("day")
+    )
     due_soon = Task.objects.open().filter(
         assignee=OuterRef("pk"), due_at__lt=now + timedelta(days=1)
     )
@@ -70,12 +77,19 @@ def _end_of_day(day, tz) -> datetime:
     return following - timedelta(microseconds=1)
 
 
-def _claim(user, day, count: int) -> TaskDigest | None:
-    """The user's digest for `day`, inserted by this run; None when another run holds it."""
+def _claim(user, day, count: int, now: datetime) -> TaskDigest | None:
+    """The user's digest for `day`, inserted by this run, or taken over from a run that died
+    holding it; None when another run holds it (or sent it)."""
     try:
         with transaction.atomic():
-            return TaskDigest.objects.create(user=user, day=day, tasks=count)
+            return TaskDigest.objects.create(user=user, day=day, tasks=count, claimed_at=now)
     except IntegrityError:
+        stale = TaskDigest.objects.filter(
+            user=user, day=day, sent_at__isnull=True, claimed_at__lt=now - DIGEST_CLAIM_LEASE
+        )
+        # One UPDATE: of two runs taking it over at once, one changes the row.
+        if stale.update(claimed_at=now, tasks=count):
+            return TaskDigest.objects.get(user=user, day=day)
         return None
 
 
@@ -127,7 +141,7 @@ def digests_send(*, now: datetime | None = None) -> int:
         )
         if not tasks:
             continue  # due tomorrow (by their clock): no mail, and no row to block a later run
-        digest = _claim(user, day, len(tasks))
+        digest = _claim(user, day, len(tasks), now)
         if digest is None:
             logger.info("task digest for user %s on %s: sent by another run", user.pk, day)
             continue

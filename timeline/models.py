@@ -128,11 +128,13 @@ class Task(models.Model):
 class TaskDigest(models.Model):
     """One daily digest sent (or being sent) to one user, for one day of their time zone: the
     unique pair is the claim that makes the digest go out once a day whatever the number of
-    beat runs or workers (timeline/services.py, digest_send_due)."""
+    beat runs or workers (timeline/digest.py, digests_send). A claim left unsent for
+    DIGEST_CLAIM_LEASE (its worker killed mid-send) is taken over by the next run."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     tasks = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True)
 
     class Meta:

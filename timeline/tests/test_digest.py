@@ -323,6 +323,23 @@ def test_a_digest_claimed_by_another_run_is_not_sent():
     assert mail.outbox == []
 
 
+def test_a_claim_left_unsent_past_its_lease_is_taken_over_once():
+    """A worker killed between its claim and its mail left the row unsent: the next hourly run
+    sends the digest, and the run after it does not send it again."""
+    user = assignee()
+    task(user, berlin(10))
+    TaskDigest.objects.create(user=user, day=DAY, tasks=1, claimed_at=berlin(7, 5))
+
+    assert digests_send(now=berlin(7, 10)) == 0  # within the lease: maybe still sending
+    assert digests_send(now=berlin(8, 5)) == 1
+    assert digests_send(now=berlin(9, 5)) == 0
+
+    assert len(mail.outbox) == 1
+    claim = TaskDigest.objects.get()
+    assert claim.sent_at is not None
+    assert claim.claimed_at == berlin(8, 5)
+
+
 def test_a_claim_lost_to_a_concurrent_run_sends_nothing(monkeypatch):
     """The other run claims between this one's read and its claim: the unique pair refuses
     this one's INSERT, and the other's row is left alone."""
