@@ -313,7 +313,12 @@ CELERY_BEAT_SCHEDULE = {
     "check-totals": {"task": "clients.check_totals", "schedule": crontab(minute=30, hour=3)},
     "check-rollups": {"task": "dashboard.check_rollups", "schedule": crontab(minute=40, hour=3)},
     # Hourly: each assignee gets the digest once their TASK_DIGEST_HOUR has come (timeline/).
-    "task-digests": {"task": "timeline.send_digests", "schedule": crontab(minute=5)},
+    # A run still queued when the next is due is dropped (expires): the next one does its work.
+    "task-digests": {
+        "task": "timeline.send_digests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3600},
+    },
 }
 # Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
 REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
