@@ -339,6 +339,10 @@ IMPORT_BACKGROUND_KB = env_int("IMPORT_BACKGROUND_KB", 256)
 AUDITLOG_LOGENTRY_MODEL = "history.Entry"
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_DISABLE_REMOTE_ADDR = True
+# auditlog's migrations create its own log table even when the model is swapped for ours: an
+# unused table whose keys to users broke the tests' flush on PostgreSQL. Without migrations
+# the swapped model is never created.
+MIGRATION_MODULES = {"auditlog": None}
 # The daily task digest goes out at this hour of each assignee's own time zone (timeline/).
 TASK_DIGEST_HOUR = env_int("TASK_DIGEST_HOUR", 7)
 

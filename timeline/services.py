@@ -83,6 +83,8 @@ def task_create(*, client_id: int, created_by, title: str, due_at, assignee) -> 
 
 def task_update(*, task: Task, **fields) -> Task:
     """Change a task's `title`, `due_at`, `assignee` and/or `done` (which stamps `done_at`)."""
+    if "title" in fields:
+        fields["title"] = fields["title"].strip()
     if "done" in fields and fields["done"] != task.done:
         task.done_at = timezone.now() if fields["done"] else None
         fields["done_at"] = task.done_at
