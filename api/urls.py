@@ -17,7 +17,7 @@ urlpatterns = [
     # Imports (imports/api.py) before the router, whose `clients/<pk>/` would take
     # `clients/import/` for a client's id.
     path("", include("imports.api")),
-    path("", include("history.api")),  # /api/clients/<id>/history/ (history/api.py)
+    path("", include("api.history")),  # /api/clients/<id>/history/ (api/history.py)
     path("", include("timeline.api")),  # /api/notes/, /api/tasks/ (timeline/api.py)
     path("", include(router.urls)),
 ]

@@ -6,7 +6,7 @@ from clients.models import Client, Order
 from clients.permissions import MERGE_CLIENT
 from clients.services import MergeError, client_merge
 from history.admin import HistoryAdminMixin
-from timeline.selectors import client_history
+from history.selectors import client_history
 
 
 class OrderInline(admin.TabularInline):

@@ -157,11 +157,6 @@ def _fetch(rows) -> dict[str, dict[int, object]]:
     return {kind: querysets[kind].in_bulk(pks) if pks else {} for kind, pks in wanted.items()}
 
 
-def client_history(*, client_id: int) -> QuerySet:
-    """Every history entry of the client, newest first (GET /api/clients/<id>/history/)."""
-    return Entry.objects.filter(client_id=client_id).order_by("-timestamp", "-id")
-
-
 # --- Tasks -----------------------------------------------------------------------------------
 def tasks_for(*, assignee_id: int | None, done: bool | None) -> QuerySet:
     """/tasks/: overdue first, then today's, then later ones (each by due time); done ones last,

@@ -101,7 +101,7 @@ def test_with_public_reads_the_schema_says_reads_need_no_credentials(api, settin
     schema = api.get("/api/schema/?format=json").json()
     for path, method, operation in operations(schema):
         anonymous = {} in operation["security"]
-        # Notes, tasks and the history are never public (timeline/api.py, history/api.py).
+        # Notes, tasks and the history are never public (timeline/api.py, api/history.py).
         never_public = path.startswith(("/api/notes/", "/api/tasks/")) or path.endswith("/history/")
         assert anonymous == (method == "get" and not never_public), f"{method} {path}"
 

@@ -26,7 +26,7 @@ from clients import permissions
 from clients.models import Client
 from history.context import Via
 from history.models import Entry
-from timeline.selectors import client_history
+from history.selectors import client_history
 
 ACTIONS = {
     Entry.Action.CREATE: "create",
