@@ -62,17 +62,25 @@ class TimelinePage:
     older: Cursor | None  # the next page's `before`, None on the last page
 
 
-def _not_shown_twice() -> Q:
+MODELS = {"note": Note, "order": Order, "task": Task}
+
+
+def _changes(client_id: int, kinds) -> QuerySet:
+    types = {kind: ContentType.objects.get_for_model(model) for kind, model in MODELS.items()}
     # A note, a task or an order appears as itself: its "created" entry would say it twice.
-    kinds = ContentType.objects.get_for_models(Note, Task, Order).values()
-    return ~Q(action=Entry.Action.CREATE, content_type__in=[ct.pk for ct in kinds])
+    changes = Entry.objects.filter(client_id=client_id).exclude(
+        action=Entry.Action.CREATE, content_type__in=types.values()
+    )
+    # Nor does the history show what the reader may not see (a role without notes, say).
+    hidden = [types[kind].pk for kind in MODELS if kind not in kinds]
+    if hidden:
+        changes = changes.exclude(content_type__in=hidden)
+    return changes.annotate(at=F("timestamp"))
 
 
-def _branches(client_id: int) -> dict[str, QuerySet]:
+def _branches(client_id: int, kinds) -> dict[str, QuerySet]:
     return {
-        "change": Entry.objects.filter(_not_shown_twice(), client_id=client_id).annotate(
-            at=F("timestamp")
-        ),
+        "change": _changes(client_id, kinds),
         "note": Note.objects.filter(client_id=client_id).annotate(at=F("created_at")),
         "order": Order.objects.filter(client_id=client_id).annotate(at=F("created_at")),
         "task": Task.objects.filter(client_id=client_id).annotate(at=F("created_at")),
@@ -89,17 +97,23 @@ def _older_than(kind: str, cursor: Cursor) -> Q:
 
 
 def timeline_page(
-    *, client_id: int, kinds=KINDS, before: Cursor | None = None, per_page: int = PER_PAGE
+    *,
+    client_id: int,
+    kinds=KINDS,
+    visible=KINDS,
+    before: Cursor | None = None,
+    per_page: int = PER_PAGE,
 ) -> TimelinePage:
-    """One page of the client's timeline, newest first: its notes, tasks, orders and history.
+    """One page of the client's timeline, newest first: its notes, tasks, orders and history,
+    of the `kinds` asked for among those the reader may see (`visible`).
 
     One query finds the page (a UNION ALL of each kind's newest `per_page + 1` rows past the
     cursor, each read backwards through its (client, created, id) index), then one query per
     kind on the page fetches those rows by id: at most five, whatever the history's size.
     """
     parts = []
-    for kind, queryset in _branches(client_id).items():
-        if kind not in kinds:
+    for kind, queryset in _branches(client_id, visible).items():
+        if kind not in kinds or kind not in visible:
             continue
         if before is not None:
             queryset = queryset.filter(_older_than(kind, before))

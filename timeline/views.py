@@ -36,35 +36,55 @@ def with_rights(user, objects):
     return objects
 
 
+# What each kind of the timeline needs to be seen (the history: the client's).
+KIND_PERMISSIONS = {
+    "change": permissions.VIEW_CLIENT,
+    "note": permissions.VIEW_NOTE,
+    "order": permissions.VIEW_ORDER,
+    "task": permissions.VIEW_TASK,
+}
+
+
 def timeline_context(request, client: Client) -> dict:
-    """What the client page's timeline shows: one page of items (?before=, ?kind=), the
-    composer's forms and the open tasks ("Next up")."""
+    """What the client page's timeline shows: one page of items (?before=, ?kind=) of the kinds
+    the user may see, and the open tasks ("Next up")."""
+    user = request.user
+    visible = tuple(kind for kind in selectors.KINDS if user.has_perm(KIND_PERMISSIONS[kind]))
     kind = request.GET.get("kind", "")
-    kinds = (kind,) if kind in selectors.KINDS else selectors.KINDS
+    kinds = (kind,) if kind in visible else visible
     page = selectors.timeline_page(
-        client_id=client.pk, kinds=kinds, before=selectors.Cursor.parse(request.GET.get("before"))
+        client_id=client.pk,
+        kinds=kinds,
+        visible=visible,
+        before=selectors.Cursor.parse(request.GET.get("before")),
     )
     with_rights(request.user, [item.obj for item in page.items])
     older_url = None
     if page.older is not None:
-        params = {"before": str(page.older), **({"kind": kind} if kind in kinds else {})}
+        params = {"before": str(page.older), **({"kind": kind} if kind in visible else {})}
         older_url = f"?{urlencode(params)}"
     return {
         "timeline": page,
-        "timeline_kind": kind if kind in selectors.KINDS else "",
+        "timeline_kind": kind if kind in visible else "",
         "timeline_kinds": [
-            ("", _("Everything")),
-            ("note", _("Notes")),
-            ("task", _("Tasks")),
-            ("order", _("Orders")),
-            ("change", _("Changes")),
+            (value, label)
+            for value, label in [
+                ("", _("Everything")),
+                ("note", _("Notes")),
+                ("task", _("Tasks")),
+                ("order", _("Orders")),
+                ("change", _("Changes")),
+            ]
+            if not value or value in visible
         ],
         "timeline_older_url": older_url,
         "timeline_is_first_page": "before" not in request.GET,
         "next_tasks": with_rights(
-            request.user,
+            user,
             list(Task.objects.open().filter(client=client).select_related("assignee")[:5]),
-        ),
+        )
+        if "task" in visible
+        else None,
         "now": timezone.now(),
     }
 

@@ -433,3 +433,35 @@ def test_the_timeline_page_is_a_constant_number_of_queries(client, member, sessi
     # the UNION ALL, then the page's history entries, notes (with authors), orders and tasks
     # (with assignees) by id; the open tasks, the assignee menu.
     assert counts[0] == counts[1] == session_queries + 11
+
+
+def test_a_role_without_notes_and_tasks_sees_neither_nor_their_history(client, acme):
+    """A group of the admin's making, with clients and orders only."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="Clients only")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="clients", codename__in=["view_client", "view_order"]
+        )
+    )
+    reader = UserFactory()
+    reader.groups.add(group)
+    note = NoteFactory(client=acme, body="Secret plan")
+    note.body = "Secret plan, edited"
+    note.save()
+    TaskFactory(client=acme, title="Hidden task")
+    OrderFactory(client=acme, title="Visible order")
+    login(client, reader)
+    response = client.get(f"/clients/{acme.pk}/")
+    kinds = {item.kind for item in response.context["timeline"].items}
+    assert kinds <= {"order", "change"}
+    text = response.text
+    assert "Secret plan" not in text
+    assert "Hidden task" not in text
+    assert "Next up" not in text
+    assert "Visible order" in text
+    assert 'href="?kind=note#timeline"' not in text
+    # Asking for notes anyway shows what the reader may see.
+    forced = client.get(f"/clients/{acme.pk}/?kind=note").context["timeline"].items
+    assert {item.kind for item in forced} <= {"order", "change"}
