@@ -21,6 +21,10 @@
   var itemsUrl = section.dataset.itemsUrl;
   var kind = section.dataset.kind;
   var onFirstPage = !/[?&]before=/.test(window.location.search);
+  // Where a task's tick and edit forms send the user back to: this page, as the server's own
+  // copy says (request.get_full_path in task_line.html).
+  var here = window.location.pathname + window.location.search;
+  var hereParam = encodeURIComponent(here).replace(/%2F/g, "/"); // as |urlencode writes it
 
   function fetchItems(params) {
     var query = [];
@@ -43,6 +47,32 @@
       });
   }
 
+  // An item from the fragment names the fragment's URL as the way back (its tick form's
+  // `next`, its edit link's ?next=): ticking it would land on a bare list of items. Back to
+  // this page instead.
+  function adopt(item) {
+    Array.prototype.forEach.call(item.querySelectorAll('input[name="next"]'), function (input) {
+      input.value = here;
+    });
+    Array.prototype.forEach.call(item.querySelectorAll('a[href*="next="]'), function (link) {
+      link.setAttribute("href", link.getAttribute("href").replace(/([?&]next=)[^&#]*/, "$1" + hereParam));
+    });
+    return item;
+  }
+
+  // What an item shows, without its forms' CSRF tokens: each rendering masks the token anew,
+  // so an unchanged task would be replaced at every event (and the focus in it lost).
+  function content(item) {
+    var copy = item.cloneNode(true);
+    Array.prototype.forEach.call(
+      copy.querySelectorAll('input[name="csrfmiddlewaretoken"]'),
+      function (input) {
+        input.removeAttribute("value");
+      }
+    );
+    return copy.innerHTML;
+  }
+
   function removeEmptyState() {
     var empty = document.getElementById("timeline-empty");
     if (empty) empty.remove();
@@ -59,7 +89,7 @@
         var first = null;
         Array.prototype.slice.call(page.items).forEach(function (item) {
           if (document.getElementById(item.id)) return;
-          list.appendChild(item);
+          list.appendChild(adopt(item));
           first = first || item;
         });
         if (page.older) {
@@ -94,9 +124,10 @@
           var added = 0;
           var anchor = list.firstElementChild;
           Array.prototype.slice.call(page.items).forEach(function (item) {
+            adopt(item);
             var existing = document.getElementById(item.id);
             if (existing) {
-              if (existing.innerHTML !== item.innerHTML) existing.replaceWith(item);
+              if (content(existing) !== content(item)) existing.replaceWith(item);
               return;
             }
             if (!anchor || item.dataset.cursor > (anchor.dataset.cursor || "")) {
