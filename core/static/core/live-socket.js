@@ -6,12 +6,19 @@
  *
  *   MiniCrmLive.connect(path, {
  *     onMessage: function (data) {},   // each JSON message
- *     onOpen: function () {},          // each (re)connection: catch up on what was missed
- *     onStop: function (code) {},      // stopped for good
+ *     onOpen: function (reconnected) {},  // each (re)connection: catch up on what was missed;
+ *                                      // `reconnected` is false for the page's first one
+ *     onDrop: function (code) {},      // each drop that will be retried (before the wait);
+ *                                      // returning false gives up instead, state unchanged
+ *     onStop: function (code) {},      // stopped for good (4001, 4003)
  *     stateElement: element,           // gets data-live-state="connecting|open|retrying|stopped"
  *   });
  *
- * Plain script, no build step; the CSP allows no inline script.
+ * Returns false, and does nothing, where the browser has no WebSocket (the page may poll).
+ * Used by every live page: the client list (live/static/live/clients-live.js), the orders
+ * board (orders/static/orders/board.js), an import's progress (imports/static/imports/
+ * import-progress.js) and a client's timeline (timeline/static/timeline/timeline.js); each
+ * page loads this file first. Plain script, no build step; the CSP allows no inline script.
  */
 (function () {
   "use strict";
@@ -35,9 +42,10 @@
       setState(attempt === 0 ? "connecting" : "retrying");
       var socket = new WebSocket(url);
       socket.addEventListener("open", function () {
+        var reconnected = attempt > 0;
         attempt = 0;
         setState("open");
-        if (options.onOpen) options.onOpen();
+        if (options.onOpen) options.onOpen(reconnected);
       });
       socket.addEventListener("message", function (event) {
         var data;
@@ -54,6 +62,8 @@
           if (options.onStop) options.onStop(event.code);
           return;
         }
+        if (options.onDrop && options.onDrop(event.code) === false) return;
+        // Exponential backoff with jitter, capped: a restarting server is not stampeded.
         var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
         delay = delay / 2 + Math.random() * (delay / 2);
         attempt += 1;

@@ -2,16 +2,17 @@
  * The progress bar of an import that runs (imports/templates/imports/import_detail.html).
  *
  * Plain script, no build step. It reads its configuration from #import-progress's data-
- * attributes (the CSP allows no inline script) and connects to ws(s)://<this host><data-live-
- * path> (live/consumers.py ImportProgressConsumer). Each `import.progress` event moves the bar
- * and its text; the event that says `finished` reloads the page, which then shows the outcome.
+ * attributes (the CSP allows no inline script) and keeps a socket to ws(s)://<this host>
+ * <data-live-path> (live/consumers.py ImportProgressConsumer) through core/static/core/
+ * live-socket.js, which the page loads first. Each `import.progress` event moves the bar and
+ * its text; the event that says `finished` reloads the page, which then shows the outcome.
  *
  * The work may end before the socket has joined the import's group, and then no event would
  * ever come: so whenever the socket opens (and whenever it drops) the script asks
- * data-progress-url for the state, as the database has it. It reconnects with capped
- * exponential backoff, as the client list's script does (live/static/live/clients-live.js);
- * without WebSocket support it only asks for the state, every few seconds. Without any
- * script, the page refreshes itself (a <noscript> meta refresh).
+ * data-progress-url for the state, as the database has it. The shared loop reconnects with
+ * capped exponential backoff, as on the client list; on close codes 4001/4003 the page is
+ * reloaded, and says why. Without WebSocket support it only asks for the state, every few
+ * seconds. Without any script, the page refreshes itself (a <noscript> meta refresh).
  */
 (function () {
   "use strict";
@@ -22,16 +23,11 @@
   var text = document.getElementById("progress-text");
   var heading = document.getElementById("progress-stage");
 
-  // live/consumers.py: CLOSE_LOGGED_OUT, CLOSE_NOT_ALLOWED. The page itself then shows why.
-  var STOP_CODES = [4001, 4003];
-  var BACKOFF_FIRST_MS = 1000;
-  var BACKOFF_MAX_MS = 30000;
   var POLL_MS = 3000;
   // The text is an aria-live region: read out now and then, not at every report (4 a second).
   var TEXT_EVERY_MS = 2000;
 
   var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
-  var attempt = 0;
   var reloading = false;
   var lastText = 0;
   var textTimer = null;
@@ -94,49 +90,17 @@
       .catch(function () {});
   }
 
-  if (!("WebSocket" in window)) {
-    window.setInterval(askState, POLL_MS);
-    return;
-  }
-
-  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  var url = scheme + window.location.host + box.dataset.livePath;
-
-  function onMessage(event) {
-    var data;
-    try {
-      data = JSON.parse(event.data);
-    } catch (e) {
-      return;
-    }
-    if (data && data.type === "import.progress") show(data);
-  }
-
-  function connect() {
-    box.dataset.liveState = attempt === 0 ? "connecting" : "retrying";
-    var socket = new WebSocket(url);
-    socket.addEventListener("open", function () {
-      attempt = 0;
-      box.dataset.liveState = "open";
+  var live = window.MiniCrmLive && window.MiniCrmLive.connect(box.dataset.livePath, {
+    stateElement: box,
+    onMessage: function (data) {
+      if (data.type === "import.progress") show(data);
+    },
+    onOpen: askState,
+    onDrop: function () {
+      if (reloading) return false; // the page is going: no new socket
       askState();
-    });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", function (event) {
-      if (reloading) return;
-      if (STOP_CODES.indexOf(event.code) !== -1) {
-        box.dataset.liveState = "stopped";
-        reload(); // the page says what happened (the login page, or no access)
-        return;
-      }
-      askState();
-      // Exponential backoff with jitter, capped: a restarting server is not stampeded.
-      var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
-      delay = delay / 2 + Math.random() * (delay / 2);
-      attempt += 1;
-      box.dataset.liveState = "retrying";
-      window.setTimeout(connect, delay);
-    });
-  }
-
-  connect();
+    },
+    onStop: reload, // the page says what happened (the login page, or no access)
+  });
+  if (!live) window.setInterval(askState, POLL_MS);
 })();

@@ -1,41 +1,28 @@
 /*
  * Live "new order" events on the client list (live/consumers.py).
  *
- * Plain script, no build step, no dependencies. It reads its configuration from the
- * #live-notices element's data- attributes (the CSP allows no inline script), connects to
- * ws(s)://<this host><data-live-path>, and for each `order.created` event:
+ * Plain script, no build step, no dependencies but core/static/core/live-socket.js, which the
+ * page loads first. It reads its configuration from the #live-notices element's data-
+ * attributes (the CSP allows no inline script), keeps a socket to ws(s)://<this host>
+ * <data-live-path> through MiniCrmLive.connect, and for each `order.created` event:
  *   - shows a notice "New order “<title>” for <client name>" in the aria-live region;
  *   - updates that client's count and total cells when its row is on this page.
- * It reconnects with capped exponential backoff, and stops once the server says the session
- * logged out (close code 4001) or no longer allows live updates (4003: the session expired,
- * its password changed, the user was deactivated or lost their role), where a new handshake
- * would only be refused. It then shows the page's data-live-stopped-text, if the page gives
- * one, until dismissed (a new message lives in the template, where it can be translated).
+ * The shared loop reconnects with capped exponential backoff and sets the region's
+ * data-live-state, and stops once the server says the session logged out (close code 4001)
+ * or no longer allows live updates (4003: the session expired, its password changed, the user
+ * was deactivated or lost their role), where a new handshake would only be refused. This
+ * script then shows the page's data-live-stopped-text, if the page gives one, until dismissed
+ * (a new message lives in the template, where it can be translated).
  * The page may come from a cache: everything here is static.
  */
 (function () {
   "use strict";
 
   var region = document.getElementById("live-notices");
-  if (!region || !("WebSocket" in window)) return;
+  if (!region || !window.MiniCrmLive) return;
 
-  // live/consumers.py: CLOSE_LOGGED_OUT, CLOSE_NOT_ALLOWED.
-  var STOP_CODES = [4001, 4003];
-  var BACKOFF_FIRST_MS = 1000;
-  var BACKOFF_MAX_MS = 30000;
   var NOTICE_MS = 10000;
   var MAX_NOTICES = 4;
-
-  var path = region.dataset.livePath || "/ws/clients/";
-  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  var url = scheme + window.location.host + path;
-  var attempt = 0;
-  var stopped = false;
-
-  function setState(state) {
-    // Read by the styles and the browser tests: connecting, open, retrying, stopped.
-    region.dataset.liveState = state;
-  }
 
   // "1234.5" -> "1,234.50", as the server's floatformat:"2g" renders it (en-us). Works on the
   // decimal string, never through a float, so large totals keep every cent.
@@ -81,42 +68,19 @@
     row.classList.add("live-updated");
   }
 
-  function onMessage(event) {
-    var data;
-    try {
-      data = JSON.parse(event.data);
-    } catch (e) {
-      return;
-    }
-    if (!data || data.type !== "order.created" || !data.order || !data.client) return;
+  function onMessage(data) {
+    if (data.type !== "order.created" || !data.order || !data.client) return;
     showNotice("New order “" + data.order.title + "” for " + data.client.name);
     updateRow(data.client);
   }
 
-  function connect() {
-    setState(attempt === 0 ? "connecting" : "retrying");
-    var socket = new WebSocket(url);
-    socket.addEventListener("open", function () {
-      attempt = 0;
-      setState("open");
-    });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", function (event) {
-      if (STOP_CODES.indexOf(event.code) !== -1) {
-        stopped = true;
-        setState("stopped");
-        if (region.dataset.liveStoppedText) showNotice(region.dataset.liveStoppedText, true);
-        return;
-      }
-      if (stopped) return;
-      // Exponential backoff with jitter, capped: a restarting server is not stampeded.
-      var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, attempt));
-      delay = delay / 2 + Math.random() * (delay / 2);
-      attempt += 1;
-      setState("retrying");
-      window.setTimeout(connect, delay);
-    });
-  }
-
-  connect();
+  // The region's data-live-state (connecting, open, retrying, stopped) is read by the styles
+  // and the browser tests.
+  window.MiniCrmLive.connect(region.dataset.livePath || "/ws/clients/", {
+    stateElement: region,
+    onMessage: onMessage,
+    onStop: function () {
+      if (region.dataset.liveStoppedText) showNotice(region.dataset.liveStoppedText, true);
+    },
+  });
 })();

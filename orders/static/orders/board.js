@@ -13,7 +13,10 @@
  *    moves, updates, adds or removes the card; `orders.changed` (a bulk change: a merge, a
  *    client deleted with its orders) has no order. Either way the columns are then fetched from
  *    data-columns-url (debounced), so counts, amounts and "and N more" are the server's.
- *    Reconnects with capped backoff; stops on close codes 4001/4003 like the client list.
+ *    The socket is core/static/core/live-socket.js's (loaded first): it reconnects with
+ *    capped backoff, the columns are fetched again after a reconnection (what happened while
+ *    it was down), and it stops on close codes 4001/4003 like the client list's, with
+ *    data-text-stopped in the alert region.
  */
 (function () {
   "use strict";
@@ -24,7 +27,6 @@
   var errorBox = document.getElementById("board-error");
   var text = board.dataset;
   var canMove = text.canMove === "1";
-  var STOP_CODES = [4001, 4003]; // live/consumers.py: CLOSE_LOGGED_OUT, CLOSE_NOT_ALLOWED
   var SYNC_DELAY_MS = 800;
   var pendingMoves = 0;
   var syncTimer = null;
@@ -383,46 +385,21 @@
     fresh.classList.add("live-updated");
   }
 
-  function onMessage(event) {
-    var data;
-    try {
-      data = JSON.parse(event.data);
-    } catch (e) {
-      return;
-    }
-    if (!data) return;
+  function onMessage(data) {
     if (data.type === "order.changed") applyChange(data);
     else if (data.type !== "orders.changed") return;
     scheduleSync();
   }
 
-  if (!("WebSocket" in window)) return;
-  var url = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host +
-    (text.livePath || "/ws/orders/");
-  var attempt = 0;
-
-  function connect() {
-    board.dataset.liveState = attempt === 0 ? "connecting" : "retrying";
-    var socket = new WebSocket(url);
-    socket.addEventListener("open", function () {
-      if (attempt > 0) scheduleSync(); // what happened while the socket was down
-      attempt = 0;
-      board.dataset.liveState = "open";
-    });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", function (event) {
-      if (STOP_CODES.indexOf(event.code) !== -1) {
-        board.dataset.liveState = "stopped";
-        showError(text.textStopped);
-        return;
-      }
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt));
-      delay = delay / 2 + Math.random() * (delay / 2); // jitter: no stampede on a restart
-      attempt += 1;
-      board.dataset.liveState = "retrying";
-      window.setTimeout(connect, delay);
-    });
-  }
-
-  connect();
+  if (!window.MiniCrmLive) return;
+  window.MiniCrmLive.connect(text.livePath || "/ws/orders/", {
+    stateElement: board,
+    onMessage: onMessage,
+    onOpen: function (reconnected) {
+      if (reconnected) scheduleSync(); // what happened while the socket was down
+    },
+    onStop: function () {
+      showError(text.textStopped);
+    },
+  });
 })();
