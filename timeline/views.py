@@ -348,6 +348,8 @@ class ClientTimelineView(ClientTimelineMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(timeline_context(self.request, self.get_client()))
+        # The items' forms come back to the client page, not to this fragment.
+        context["back_url"] = self.client_url()
         return context
 
     def render_to_response(self, context, **kwargs):

@@ -465,3 +465,11 @@ def test_a_role_without_notes_and_tasks_sees_neither_nor_their_history(client, a
     # Asking for notes anyway shows what the reader may see.
     forced = client.get(f"/clients/{acme.pk}/?kind=note").context["timeline"].items
     assert {item.kind for item in forced} <= {"order", "change"}
+
+
+def test_the_fragments_task_forms_come_back_to_the_client_page(client, sales, acme):
+    task = TaskFactory(client=acme, assignee=sales)
+    login(client, sales)
+    html = client.get(f"/clients/{acme.pk}/timeline/").text
+    assert f'name="next" value="/clients/{acme.pk}/#timeline"' in html
+    assert f"/tasks/{task.pk}/edit/?next=/clients/{acme.pk}/%23timeline" in html
