@@ -5,6 +5,7 @@ log, which knows only what was done in the admin."""
 
 from auditlog import admin as auditlog_admin  # noqa: F401  (registered first: replaced below)
 from auditlog.registry import auditlog
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
@@ -165,9 +166,9 @@ class ContentTypeFilter(admin.SimpleListFilter):
     parameter_name = "content_type"
 
     def lookups(self, request, model_admin):
-        from imports.models import Import
-
-        models = [*auditlog.get_models(), Import]
+        # The imports' own entries (a batch, a revert) are about the Import row: by name, as
+        # the history imports no domain app.
+        models = [*auditlog.get_models(), apps.get_model("imports", "Import")]
         types = ContentType.objects.get_for_models(*models).values()
         return sorted(((str(ct.pk), capfirst(ct.name)) for ct in types), key=lambda t: t[1])
 
