@@ -100,6 +100,10 @@ def entry_summary(entry: Entry) -> dict:
         }
     elif entry.event == Entry.Event.IMPORT:
         headline = _("Updated by import #%(import)s") % {"import": data.get("import", "?")}
+    elif entry.event == Entry.Event.REVERT:
+        headline = _("Put back by the revert of import #%(import)s") % {
+            "import": data.get("import", "?")
+        }
     elif kind == "task" and list(entry.changes or {}) == ["done"]:
         done = (entry.changes or {})["done"][1]
         headline = (_("Task “%(object)s” done") if done else _("Task “%(object)s” reopened")) % {

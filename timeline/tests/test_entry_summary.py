@@ -59,3 +59,25 @@ def test_a_merge_names_the_client_merged_in_and_the_orders_moved():
         "Merged “Dupe” <dupe@mail.test> into this client: 3 orders moved"
     )
     assert summary["rows"] == [("phone", "—", "+49 30 1234567")]
+
+
+@pytest.mark.parametrize(
+    ("event", "headline"),
+    [
+        (Entry.Event.IMPORT, "Updated by import #7"),
+        (Entry.Event.REVERT, "Put back by the revert of import #7"),
+    ],
+)
+def test_an_imports_entries_name_the_import(event, headline):
+    client = ClientFactory()
+    entry = Entry.objects.log_create(
+        client,
+        force_log=True,
+        action=Entry.Action.UPDATE,
+        event=event,
+        changes={"phone": ["+49 1", "+49 2"]},
+        additional_data={"import": 7},
+    )
+    summary = entry_summary(entry)
+    assert summary["headline"] == headline
+    assert summary["rows"] == [("phone", "+49 1", "+49 2")]
