@@ -16,9 +16,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
     ("name", "window"),
     [
         *((name, (1100, 700)) for name in ("client-list", "live-notice", "client-detail")),
-        *((name, (1100, 700)) for name in ("api-docs", "dashboard", "orders", "board")),
+        *((name, (1100, 700)) for name in ("api-docs", "dashboard", "orders", "board", "tasks")),
         ("client-list-390", (390, 844)),
         ("board-390", (390, 844)),
+        ("client-detail-390", (390, 844)),
     ],
 )
 def test_the_readme_screenshot_is_a_png(name, window):
