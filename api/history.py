@@ -11,7 +11,6 @@ value a client ever had. The entries of orders, notes or tasks are left out for 
 not view those.
 """
 
-from django.db.models import Q
 from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -32,12 +31,6 @@ ACTIONS = {
     Entry.Action.CREATE: "create",
     Entry.Action.UPDATE: "update",
     Entry.Action.DELETE: "delete",
-}
-# What is left out of the history of a user without the permission to view it.
-VIEW_PERMISSION = {
-    ("clients", "order"): permissions.VIEW_ORDER,
-    ("timeline", "note"): permissions.VIEW_NOTE,
-    ("timeline", "task"): permissions.VIEW_TASK,
 }
 
 
@@ -148,12 +141,9 @@ class ClientHistoryView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator
             return Entry.objects.none()
-        entries = client_history(client_id=int(self.kwargs["id"])).select_related("content_type")
-        for (app_label, model), permission in VIEW_PERMISSION.items():
-            if not self.request.user.has_perm(permission):
-                entries = entries.exclude(
-                    Q(content_type__app_label=app_label, content_type__model=model)
-                )
+        entries = client_history(
+            client_id=int(self.kwargs["id"]), user=self.request.user
+        ).select_related("content_type")
         # Not read here: what django-auditlog may also store beside `changes`.
         return entries.defer("changes_text", "serialized_data")
 

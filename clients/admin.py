@@ -29,7 +29,7 @@ class ClientAdmin(HistoryAdminMixin, admin.ModelAdmin):
     actions = ["merge_two_clients"]
 
     def history_entries(self, request, object_id: int):
-        return client_history(client_id=object_id)
+        return client_history(client_id=object_id, user=request.user)
 
     # --- Merge: the same service and permission as /clients/merge/ ---------------------------
     def has_merge_permission(self, request) -> bool:

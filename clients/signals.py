@@ -4,20 +4,32 @@ domain events, and apply the VIP rule."""
 import threading
 import weakref
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from clients import events
 from clients.models import Client, Order
 from clients.services import is_vip_email
+from history.services import entry_record
+
+
+@receiver(pre_save, sender=Client)
+def apply_vip_rule(sender, instance: Client, update_fields=None, **kwargs) -> None:
+    """Before the save, so the row is written with the flag and the history (whose receiver
+    runs after this one) records it. A VIP set by hand is kept."""
+    writes_vip = update_fields is None or "vip" in update_fields
+    if writes_vip and not instance.vip and is_vip_email(instance.email):
+        instance.vip = True
 
 
 @receiver(post_save, sender=Client)
-def mark_vip_client(sender, instance: Client, **kwargs) -> None:
-    # update() rather than save(): no second post_save, no cascade. A VIP set by hand is kept.
+def mark_vip_client(sender, instance: Client, update_fields=None, **kwargs) -> None:
+    """A save of named fields without `vip` (update_fields) cannot carry the flag: set it after,
+    with update() (no second post_save, no cascade), and record it."""
     if not instance.vip and is_vip_email(instance.email):
         Client.objects.filter(pk=instance.pk).update(vip=True)
         instance.vip = True
+        entry_record(instance=instance, event="", changes={"vip": [False, True]})
 
 
 @receiver(post_save, sender=Client)

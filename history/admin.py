@@ -174,7 +174,7 @@ class ContentTypeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
+        if value and value.isascii() and value.isdigit() and len(value) < 19:
             return queryset.filter(content_type_id=int(value))
         return queryset
 

@@ -14,7 +14,6 @@ import re
 
 import django_filters
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -132,11 +131,11 @@ class NoteSerializer(serializers.ModelSerializer):
 @extend_schema_field(OpenApiTypes.INT)
 class AssigneeField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
-        "does_not_exist": _("No active user with id {pk_value}."),
+        "does_not_exist": _("No active user with id {pk_value} who may do tasks."),
     }
 
     def __init__(self, **kwargs):
-        super().__init__(queryset=get_user_model().objects.filter(is_active=True), **kwargs)
+        super().__init__(queryset=services.assignable_users(), **kwargs)
 
 
 class StorableDateTimeField(serializers.DateTimeField):
@@ -309,9 +308,8 @@ class TaskViewSet(viewsets.ModelViewSet):
                 title=data["title"],
                 due_at=data["due_at"],
                 assignee=data["assignee"],
+                done=bool(data.get("done")),
             )
-            if data.get("done"):
-                task = services.task_set_done(task=task)
         serializer.instance = task
 
     def perform_update(self, serializer):

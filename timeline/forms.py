@@ -1,12 +1,11 @@
 import datetime
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from timeline.models import NOTE_MAX_LENGTH, Note, Task
+from timeline.services import assignable_users
 
 
 class NoteForm(forms.ModelForm):
@@ -27,12 +26,6 @@ class NoteForm(forms.ModelForm):
         if not body:
             raise forms.ValidationError(_("Write something first: the note is empty."))
         return body
-
-
-def assignable_users():
-    """Who a task can be given to: active users in any role (or superusers)."""
-    users = get_user_model().objects.filter(is_active=True)
-    return users.filter(Q(groups__isnull=False) | Q(is_superuser=True)).distinct()
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -70,6 +63,14 @@ class TaskForm(forms.ModelForm):
         if not title:
             raise forms.ValidationError(_("Give the task a title."))
         return title
+
+    def clean_due_at(self) -> datetime.datetime:
+        due_at = self.cleaned_data["due_at"]
+        try:
+            due_at.astimezone(datetime.UTC)  # stored in UTC: year 1 at 00:30 in Berlin is not
+        except OverflowError:
+            raise forms.ValidationError(_("Enter a date between the years 1 and 9999.")) from None
+        return due_at
 
 
 class TaskDoneForm(forms.Form):

@@ -5,6 +5,8 @@ their own (a note's author; a task's creator or assignee); Managers, holding `mo
 everyone's; Viewers read. Each write's history is recorded by django-auditlog (history/), and
 the client's open pages hear of it after commit (timeline/events, live/)."""
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from clients import permissions
@@ -42,6 +44,21 @@ def may_delete_task(user, task: Task) -> bool:
     )
 
 
+def assignable_users():
+    """Who a task can be given to: active users who may tick it off (Sales, Managers: the
+    change permission, through a role or their own), and superusers."""
+    app_label, codename = permissions.CHANGE_TASK.split(".")
+    users = get_user_model().objects.filter(is_active=True)
+    may_change = Q(
+        groups__permissions__content_type__app_label=app_label,
+        groups__permissions__codename=codename,
+    ) | Q(
+        user_permissions__content_type__app_label=app_label,
+        user_permissions__codename=codename,
+    )
+    return users.filter(may_change | Q(is_superuser=True)).distinct()
+
+
 # --- Notes -----------------------------------------------------------------------------------
 def _announce(client_id: int, kind: str, item_id: int, deleted: bool = False) -> None:
     send_after_commit(
@@ -69,13 +86,17 @@ def note_delete(*, note: Note) -> None:
 
 
 # --- Tasks -----------------------------------------------------------------------------------
-def task_create(*, client_id: int, created_by, title: str, due_at, assignee) -> Task:
+def task_create(
+    *, client_id: int, created_by, title: str, due_at, assignee, done: bool = False
+) -> Task:
     task = Task.objects.create(
         client_id=client_id,
         created_by=created_by,
         title=title.strip(),
         due_at=due_at,
         assignee=assignee,
+        done=done,
+        done_at=timezone.now() if done else None,
     )
     _announce(client_id, "task", task.pk)
     return task

@@ -300,11 +300,14 @@ class TaskListView(PermissionRequiredMixin, TemplateView):
     limit = 200
 
     def get_context_data(self, **kwargs):
-        from timeline.forms import assignable_users
-
         user, params = self.request.user, self.request.GET
         assignee = params.get("assignee", "")
-        assignee_id = user.pk if not assignee else (int(assignee) if assignee.isdigit() else None)
+        if not assignee:
+            assignee_id = user.pk
+        elif assignee.isascii() and assignee.isdigit() and len(assignee) < 19:
+            assignee_id = int(assignee)
+        else:
+            assignee_id = None  # "all", or junk: everyone's
         done = {"0": False, "1": True, "all": None}.get(params.get("done", "0"), False)
         tasks = list(selectors.tasks_for(assignee_id=assignee_id, done=done)[: self.limit + 1])
         with_rights(user, tasks)
@@ -331,7 +334,7 @@ class TaskListView(PermissionRequiredMixin, TemplateView):
             more_tasks=len(tasks) > self.limit,
             assignee=assignee,
             done_filter=params.get("done", "0") if params.get("done") in ("1", "all") else "0",
-            users=list(assignable_users().order_by("username")),
+            users=list(services.assignable_users().order_by("username")),
             mine=assignee_id == user.pk,
             now=now,
             **kwargs,

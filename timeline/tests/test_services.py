@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from clients.services import client_merge
 from clients.tests.factories import ClientFactory
@@ -38,3 +39,20 @@ def test_a_merge_that_fails_moves_no_note(monkeypatch):
     with pytest.raises(RuntimeError):
         client_merge(source_id=dupe.pk, target_id=kept.pk)
     assert Note.objects.get().client_id == dupe.pk
+
+
+def test_a_task_created_done_is_one_history_entry(member):
+    from timeline.services import task_create
+
+    task = task_create(
+        client_id=ClientFactory().pk,
+        created_by=member,
+        title="Already done",
+        due_at=timezone.now(),
+        assignee=member,
+        done=True,
+    )
+    assert task.done
+    assert task.done_at is not None
+    entries = Entry.objects.filter(content_type=ContentType.objects.get_for_model(Task))
+    assert [entry.changes["done"] for entry in entries] == [[None, True]]

@@ -114,11 +114,16 @@
   if (!onFirstPage || !window.MiniCrmLive) return;
 
   var pending = null;
+  // Catch-ups asked for while one waits are one fetch; it announces if any of them would.
+  var announceNext = false;
 
   function catchUp(announce) {
+    announceNext = announceNext || Boolean(announce);
     if (pending) return;
     pending = window.setTimeout(function () {
       pending = null;
+      var announceThis = announceNext;
+      announceNext = false;
       fetchItems({})
         .then(function (page) {
           var added = 0;
@@ -138,7 +143,7 @@
           });
           if (added) {
             removeEmptyState();
-            if (announce && announcer) announcer.textContent = section.dataset.textAdded || "";
+            if (announceThis && announcer) announcer.textContent = section.dataset.textAdded || "";
           }
         })
         .catch(function () {});
