@@ -144,7 +144,20 @@ class NoteCreateView(ClientTimelineMixin, FormView):
         return redirect(self.get_success_url())
 
 
-class NoteObjectMixin(ClientTimelineMixin):
+class AllowedObjectMixin:
+    """The object from the URL if the user may act on it (`allowed`, one of the services'
+    may_* rules: their own, or anyone's with the moderate permission), else the 403 page."""
+
+    allowed = None
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not self.allowed(self.request.user, obj):
+            raise PermissionDenied
+        return obj
+
+
+class NoteObjectMixin(AllowedObjectMixin, ClientTimelineMixin):
     """The note from the URL, of the client in the URL (404 otherwise), if the user may."""
 
     model = Note
@@ -153,12 +166,6 @@ class NoteObjectMixin(ClientTimelineMixin):
 
     def get_queryset(self):
         return Note.objects.filter(client=self.get_client())
-
-    def get_object(self, queryset=None):
-        note = super().get_object(queryset)
-        if not self.allowed(self.request.user, note):
-            raise PermissionDenied
-        return note
 
 
 class NoteUpdateView(NoteObjectMixin, UpdateView):
@@ -226,19 +233,15 @@ class TaskCreateView(ClientTimelineMixin, FormView):
         return redirect(self.get_success_url())
 
 
-class TaskObjectMixin(PermissionRequiredMixin):
+class TaskObjectMixin(AllowedObjectMixin, PermissionRequiredMixin):
+    """The task from the URL (of any client: /tasks/ lists them all), if the user may."""
+
     model = Task
     pk_url_kwarg = "task_id"
     allowed = staticmethod(services.may_edit_task)
 
     def get_queryset(self):
         return Task.objects.select_related("client")
-
-    def get_object(self, queryset=None):
-        task = super().get_object(queryset)
-        if not self.allowed(self.request.user, task):
-            raise PermissionDenied
-        return task
 
     def get_success_url(self) -> str:
         client_url = reverse("clients:detail", args=[self.object.client_id])
