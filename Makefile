@@ -112,6 +112,10 @@ bench-small: install  ## Quick bench smoke run: 1,000 clients / 10,000 orders ag
 bench-imports: install  ## Time importing 100,000 clients and orders (CSV, .xlsx) beside django-import-export
 	$(PY) -m bench.imports $(BENCH_ARGS)
 
+.PHONY: bench-timeline
+bench-timeline: install  ## Time the history's cost on order creation and a client page with 10,000 entries
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m bench.timeline $(BENCH_ARGS)
+
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var
 
