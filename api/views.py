@@ -134,6 +134,15 @@ class OrderViewSet(viewsets.ModelViewSet):
     ordering_fields = ["created_at", "amount", "status"]
     ordering = ["-created_at", "-id"]
 
+    # Each write one transaction with its history entry (history/).
+    @transaction.atomic
+    def perform_create(self, serializer):
+        serializer.save()
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        serializer.save()
+
 
 class SwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI that fits the site's CSP: the init script is a separate file (the split

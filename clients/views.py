@@ -26,6 +26,7 @@ from clients.forms import ClientForm, ClientMergeForm, OrderForm, OrderStatusFor
 from clients.models import Client, Order
 from clients.selectors import EXPORT_CHUNK_SIZE, ClientListSpec, aiter_export, iter_export
 from clients.services import MergeError, client_merge
+from core.mixins import AtomicFormMixin
 
 # --- Clients --------------------------------------------------------------------------------
 # The list's sortable columns: (sort key, header, first direction). Numbers and dates start
@@ -110,7 +111,7 @@ class ClientListView(PermissionRequiredMixin, ListView):
         return context
 
 
-class ClientCreateView(PermissionRequiredMixin, SuccessMessageMixin, CreateView):
+class ClientCreateView(PermissionRequiredMixin, AtomicFormMixin, SuccessMessageMixin, CreateView):
     permission_required = permissions.ADD_CLIENT
     model = Client
     form_class = ClientForm
@@ -118,7 +119,7 @@ class ClientCreateView(PermissionRequiredMixin, SuccessMessageMixin, CreateView)
     success_message = "Client “%(name)s” was added."
 
 
-class ClientUpdateView(PermissionRequiredMixin, SuccessMessageMixin, UpdateView):
+class ClientUpdateView(PermissionRequiredMixin, AtomicFormMixin, SuccessMessageMixin, UpdateView):
     permission_required = permissions.CHANGE_CLIENT
     model = Client
     form_class = ClientForm
@@ -196,7 +197,7 @@ class ClientOrderMixin(PermissionRequiredMixin):
         return f"{url}?page={page}" if page.isdigit() and page != "1" else url
 
 
-class OrderCreateView(ClientOrderMixin, SuccessMessageMixin, CreateView):
+class OrderCreateView(ClientOrderMixin, AtomicFormMixin, SuccessMessageMixin, CreateView):
     permission_required = permissions.ADD_ORDER
     model = Order
     form_class = OrderForm
@@ -207,14 +208,14 @@ class OrderCreateView(ClientOrderMixin, SuccessMessageMixin, CreateView):
         return super().form_valid(form)
 
 
-class OrderUpdateView(ClientOrderMixin, SuccessMessageMixin, UpdateView):
+class OrderUpdateView(ClientOrderMixin, AtomicFormMixin, SuccessMessageMixin, UpdateView):
     permission_required = permissions.CHANGE_ORDER
     form_class = OrderForm
     pk_url_kwarg = "order_id"
     success_message = "Order “%(title)s” was updated."
 
 
-class OrderStatusView(ClientOrderMixin, UpdateView):
+class OrderStatusView(ClientOrderMixin, AtomicFormMixin, UpdateView):
     """POST only: set one order's status from the client page, then back to that page."""
 
     permission_required = permissions.CHANGE_ORDER

@@ -3,9 +3,11 @@
 The roles (clients/permissions.py): Sales and Managers add notes and tasks and edit or delete
 their own (a note's author; a task's creator or assignee); Managers, holding `moderate_*`,
 everyone's; Viewers read. Each write's history is recorded by django-auditlog (history/), and
-the client's open pages hear of it after commit (timeline/events, live/)."""
+the client's open pages hear of it after commit (timeline/events, live/). Each write is one
+transaction with its history entry."""
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -66,12 +68,14 @@ def _announce(client_id: int, kind: str, item_id: int, deleted: bool = False) ->
     )
 
 
+@transaction.atomic
 def note_create(*, client_id: int, author, body: str) -> Note:
     note = Note.objects.create(client_id=client_id, author=author, body=body.strip())
     _announce(client_id, "note", note.pk)
     return note
 
 
+@transaction.atomic
 def note_update(*, note: Note, body: str) -> Note:
     note.body = body.strip()
     note.save(update_fields=["body", "updated_at"])
@@ -79,6 +83,7 @@ def note_update(*, note: Note, body: str) -> Note:
     return note
 
 
+@transaction.atomic
 def note_delete(*, note: Note) -> None:
     client_id, pk = note.client_id, note.pk
     note.delete()
@@ -86,6 +91,7 @@ def note_delete(*, note: Note) -> None:
 
 
 # --- Tasks -----------------------------------------------------------------------------------
+@transaction.atomic
 def task_create(
     *, client_id: int, created_by, title: str, due_at, assignee, done: bool = False
 ) -> Task:
@@ -102,6 +108,7 @@ def task_create(
     return task
 
 
+@transaction.atomic
 def task_update(*, task: Task, **fields) -> Task:
     """Change a task's `title`, `due_at`, `assignee` and/or `done` (which stamps `done_at`)."""
     if "title" in fields:
@@ -120,6 +127,7 @@ def task_set_done(*, task: Task, done: bool = True) -> Task:
     return task_update(task=task, done=done)
 
 
+@transaction.atomic
 def task_delete(*, task: Task) -> None:
     client_id, pk = task.client_id, task.pk
     task.delete()
