@@ -166,6 +166,9 @@ class ClientDetailView(PermissionRequiredMixin, DetailView):
             page_obj=page,
             page_range=paginator.get_elided_page_range(page.number),
             status_choices=Order.Status.choices,
+            # Rows link to "<orders_url><id>/status/" and ".../edit/": one reverse() for the
+            # page instead of two a row (as the client list does).
+            orders_url=reverse("clients:order_add", args=[self.object.pk]).removesuffix("add/"),
         )
         return context
 
