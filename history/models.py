@@ -21,8 +21,8 @@ class EntryManager(LogEntryManager):
 
     def create(self, **kwargs):
         """One plain INSERT (bulk_create of one), not Model.save(): no signals or save
-        machinery for a row nothing else listens to; it was half of what recording cost an
-        order create (bench/timeline.py)."""
+        machinery for a row nothing listens to (~0.05 ms of CPU less an entry; the INSERT's
+        round trip itself is most of what recording costs, bench/timeline.py)."""
         entry = self.model(**kwargs)
         self.bulk_create([entry])
         return entry
