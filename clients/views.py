@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -111,7 +112,25 @@ class ClientListView(PermissionRequiredMixin, ListView):
         return context
 
 
-class ClientCreateView(PermissionRequiredMixin, AtomicFormMixin, SuccessMessageMixin, CreateView):
+class UniqueEmailMixin:
+    """The unique email's lost race is the form's error, as in the API (api/views.py), not a
+    500: two people saving the same new address at once both pass the form's check, and the
+    database's constraint refuses the second (its transaction, AtomicFormMixin, rolled back)."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except IntegrityError:
+            email = form.cleaned_data.get("email", "")
+            if not Client.objects.filter(email=email).exclude(pk=form.instance.pk).exists():
+                raise
+            form.add_error("email", Client._meta.get_field("email").error_messages["unique"])
+            return self.form_invalid(form)
+
+
+class ClientCreateView(
+    PermissionRequiredMixin, UniqueEmailMixin, AtomicFormMixin, SuccessMessageMixin, CreateView
+):
     permission_required = permissions.ADD_CLIENT
     model = Client
     form_class = ClientForm
@@ -119,7 +138,9 @@ class ClientCreateView(PermissionRequiredMixin, AtomicFormMixin, SuccessMessageM
     success_message = "Client “%(name)s” was added."
 
 
-class ClientUpdateView(PermissionRequiredMixin, AtomicFormMixin, SuccessMessageMixin, UpdateView):
+class ClientUpdateView(
+    PermissionRequiredMixin, UniqueEmailMixin, AtomicFormMixin, SuccessMessageMixin, UpdateView
+):
     permission_required = permissions.CHANGE_CLIENT
     model = Client
     form_class = ClientForm

@@ -97,3 +97,34 @@ def test_views_are_class_based_generic_views():
     assert issubclass(views.ClientCreateView, generic.CreateView)
     assert issubclass(views.ClientUpdateView, generic.UpdateView)
     assert issubclass(views.ClientDeleteView, generic.DeleteView)
+
+
+# --- The unique email's race (issue 17) ---------------------------------------------------------
+@pytest.fixture
+def lost_race(monkeypatch):
+    """The form's uniqueness check passes, as it does for both of two people saving the same
+    new address at once: the database's constraint is what refuses the second."""
+    from clients.forms import ClientForm
+
+    monkeypatch.setattr(ClientForm, "validate_unique", lambda self: None)
+
+
+def test_a_lost_race_for_a_new_email_is_the_forms_error_not_a_500(member_client, lost_race):
+    ClientFactory(email="taken@mail.test")
+    response = member_client.post("/clients/add/", {"name": "Second", "email": "taken@mail.test"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == ["A client with this email already exists."]
+    assert Client.objects.filter(email="taken@mail.test").count() == 1
+    assert not Client.objects.filter(name="Second").exists()
+
+
+def test_a_lost_race_on_an_edit_is_the_forms_error_and_changes_nothing(member_client, lost_race):
+    ClientFactory(email="taken@mail.test")
+    mine = ClientFactory(name="Mine", email="mine@mail.test")
+    response = member_client.post(
+        f"/clients/{mine.pk}/edit/", {"name": "Renamed", "email": "taken@mail.test"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    mine.refresh_from_db()
+    assert (mine.name, mine.email) == ("Mine", "mine@mail.test")
