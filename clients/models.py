@@ -6,7 +6,7 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.utils import timezone
 
-from clients.fields import LowercaseEmailField
+from clients.fields import AvatarField, LowercaseEmailField
 from clients.validators import (
     avatar_upload_to,
     reject_example_domain,
@@ -72,7 +72,7 @@ class Client(models.Model):
         error_messages={"unique": "A client with this email already exists."},
     )
     phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
-    avatar = models.ImageField(upload_to=avatar_upload_to, blank=True, validators=[validate_avatar])
+    avatar = AvatarField(upload_to=avatar_upload_to, blank=True, validators=[validate_avatar])
     vip = models.BooleanField("VIP", default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Roll-ups of the client's orders, kept exact by database triggers on clients_order

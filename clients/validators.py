@@ -1,11 +1,13 @@
 """Validation rules for client data, attached to the model fields so that every path that
 validates — the app's forms, the admin, the API — applies the same rule."""
 
+import io
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import RegexValidator
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 BLOCKED_EMAIL_DOMAIN = "example.com"
 
@@ -42,7 +44,12 @@ def validate_avatar(file) -> None:
 
     The header is read first, so a decompression bomb is refused by its declared dimensions
     before any pixel is decoded; then the whole image is decoded, which catches truncated files.
+    Only a new upload is checked: the file of an avatar already stored was checked when it came
+    (and re-encoded, clients/fields.py), and one gone missing from the disk must not make the
+    client's other fields uneditable.
     """
+    if getattr(file, "_committed", False):
+        return
     if file.size > AVATAR_MAX_BYTES:
         raise ValidationError("The image is larger than 2 MB.", code="too_large")
     position = file.tell()
@@ -69,6 +76,27 @@ def validate_avatar(file) -> None:
         ) from None
     finally:
         file.seek(position)
+
+
+def reencode_image(file) -> ContentFile:
+    """The image's pixels saved again in its own format by Pillow (validated before): metadata
+    (EXIF, GPS, comments, ICC aside from the pixels) and any bytes after the image dropped. A
+    photo's EXIF orientation is applied first, so it still shows upright."""
+    file.seek(0)
+    with Image.open(file) as image:
+        kind = image.format
+        frames = getattr(image, "n_frames", 1)
+        if kind == "GIF" and frames > 1:
+            out = io.BytesIO()
+            image.save(out, "GIF", save_all=True, loop=image.info.get("loop", 0))
+        else:
+            upright = ImageOps.exif_transpose(image)
+            if kind == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
+                upright = upright.convert("RGB")
+            out = io.BytesIO()
+            options = {"quality": 90} if kind in ("JPEG", "WEBP") else {}
+            upright.save(out, kind, **options)
+    return ContentFile(out.getvalue(), name=getattr(file, "name", None))
 
 
 def avatar_upload_to(instance, filename: str) -> str:
