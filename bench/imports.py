@@ -25,7 +25,6 @@ import json
 import os
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit
 
 from bench import ROOT
 from bench.seed import DOMAINS, FIRST, LAST, STATUSES, TITLES, VIP_DOMAIN, ascii_slug
+from bench.server import child_env
 
 DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/mini_crm_bench_imports"
 CEILINGS = {"preview_s": 10.0, "commit_s": 20.0, "rss_mb": 150.0}  # the issue's, per case
@@ -203,27 +203,6 @@ def generate(
 
 
 # --- The database and the child processes (parent) ------------------------------------------
-
-
-def child_env(database_url: str, media_root: Path) -> dict[str, str]:
-    """Production settings: no debug, a fresh secret key, no Redis."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "BENCH_", "IMPORT_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="mini_crm.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_DEBUG_TOOLBAR="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),  # 64 characters
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=database_url,
-        REDIS_URL="",
-        MEDIA_ROOT=str(media_root),  # the uploads the imports keep, in the temporary folder
-        LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def create_if_missing(database_url: str) -> None:
@@ -747,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
             runner = in_process
         else:
             create_if_missing(args.db_url)
-            runner = Children(child_env(args.db_url, Path(tmp) / "media"))
+            # The uploads the imports keep go to the temporary folder.
+            runner = Children(child_env(args.db_url, media_root=Path(tmp) / "media"))
             say(f"migrating {urlsplit(args.db_url).path.lstrip('/') or args.db_url}")
             runner.migrate()
         result = run(args, runner)

@@ -3,6 +3,7 @@ request the bench sends it outside the load runs."""
 
 import http.client
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -40,6 +41,30 @@ def server_env(*, database_url: str, redis_url: str, secret: str, token: str) ->
         # production's 600/min carries at most.
         API_THROTTLE_ANON="1000000/s",
         API_THROTTLE_USER="1000000/s",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def child_env(database_url: str, *, media_root: Path, redis_url: str = "") -> dict[str, str]:
+    """A bench child process's environment (bench.imports, bench.timeline): production settings
+    (no debug, a fresh secret key), its own database and media folder, Redis only when asked
+    for, and none of the caller's Django, database, Redis, bench or import variables."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "BENCH_", "IMPORT_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="mini_crm.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_DEBUG_TOOLBAR="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),  # 64 characters
+        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",  # the test client's host too
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        MEDIA_ROOT=str(media_root),
+        STATIC_ROOT=str(media_root.parent / "static"),
         LOG_LEVEL="WARNING",
     )
     return env

@@ -159,28 +159,6 @@ class Databases:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def child_env(database_url: str, *, redis_url: str, media_root: Path) -> dict[str, str]:
-    """Production settings: no debug, a fresh secret key; Redis only when asked for."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "BENCH_", "IMPORT_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="mini_crm.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_DEBUG_TOOLBAR="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
-        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        MEDIA_ROOT=str(media_root),
-        STATIC_ROOT=str(media_root.parent / "static"),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
 class Children:
     """Runs each step in a fresh child process: `python -m bench.timeline --child SPEC` in this
     tree; in another tree (--before) this file run with that tree first on sys.path."""
@@ -1484,6 +1462,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_children(args, folder: Path) -> dict:
+    # Imported here, in the parent only: this file also runs as the child in another tree
+    # (--before, an older commit), so at module level it imports nothing of bench/.
+    from bench.server import child_env
+
     databases = Databases(args.db_url, folder, keep=args.keep)
     tree, made_tree = None, False
     try:
