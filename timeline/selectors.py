@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from clients.models import Order
 from history.models import Entry
+from history.selectors import client_history
 from timeline.models import Note, Task
 
 PER_PAGE = 25
@@ -62,25 +63,19 @@ class TimelinePage:
     older: Cursor | None  # the next page's `before`, None on the last page
 
 
-MODELS = {"note": Note, "order": Order, "task": Task}
-
-
-def _changes(client_id: int, kinds) -> QuerySet:
-    types = {kind: ContentType.objects.get_for_model(model) for kind, model in MODELS.items()}
-    # A note, a task or an order appears as itself: its "created" entry would say it twice.
-    changes = Entry.objects.filter(client_id=client_id).exclude(
-        action=Entry.Action.CREATE, content_type__in=types.values()
+def _changes(client_id: int, user) -> QuerySet:
+    # The history's own rule for what `user` may read (history/selectors.py), less the
+    # "created" entries of notes, tasks and orders: each appears as itself.
+    shown_as_items = ContentType.objects.get_for_models(Note, Task, Order).values()
+    changes = client_history(client_id=client_id, user=user).exclude(
+        action=Entry.Action.CREATE, content_type__in=shown_as_items
     )
-    # Nor does the history show what the reader may not see (a role without notes, say).
-    hidden = [types[kind].pk for kind in MODELS if kind not in kinds]
-    if hidden:
-        changes = changes.exclude(content_type__in=hidden)
     return changes.annotate(at=F("timestamp"))
 
 
-def _branches(client_id: int, kinds) -> dict[str, QuerySet]:
+def _branches(client_id: int, user) -> dict[str, QuerySet]:
     return {
-        "change": _changes(client_id, kinds),
+        "change": _changes(client_id, user),
         "note": Note.objects.filter(client_id=client_id).annotate(at=F("created_at")),
         "order": Order.objects.filter(client_id=client_id).annotate(at=F("created_at")),
         "task": Task.objects.filter(client_id=client_id).annotate(at=F("created_at")),
@@ -102,20 +97,20 @@ def timeline_page(
     *,
     client_id: int,
     kinds=KINDS,
-    visible=KINDS,
+    user=None,
     before: Cursor | None = None,
     per_page: int = PER_PAGE,
 ) -> TimelinePage:
     """One page of the client's timeline, newest first: its notes, tasks, orders and history,
-    of the `kinds` asked for among those the reader may see (`visible`).
+    of the `kinds` asked for; with `user`, the history leaves out what they may not view.
 
     One query finds the page (a UNION ALL of each kind's newest `per_page + 1` rows past the
     cursor, each read backwards through its (client, created, id) index), then one query per
     kind on the page fetches those rows by id: at most five, whatever the history's size.
     """
     parts = []
-    for kind, queryset in _branches(client_id, visible).items():
-        if kind not in kinds or kind not in visible:
+    for kind, queryset in _branches(client_id, user).items():
+        if kind not in kinds:
             continue
         if before is not None:
             queryset = queryset.filter(_older_than(kind, before))

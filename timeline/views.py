@@ -65,7 +65,7 @@ def timeline_context(request, client: Client) -> dict:
     page = selectors.timeline_page(
         client_id=client.pk,
         kinds=kinds,
-        visible=visible,
+        user=user,
         before=selectors.Cursor.parse(request.GET.get("before")),
     )
     with_rights(request.user, [item.obj for item in page.items])
