@@ -10,107 +10,22 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
+from history.display import EMPTY, change_rows, headline
 from history.models import Entry
 
-EMPTY = "—"
 SUMMARY_CHARS = 120  # the list's changes column; the entry's own page shows them all
 
 
-# --- How an entry reads ---------------------------------------------------------------------
-
-
-def _field(model, name: str):
-    try:
-        return model._meta.get_field(name) if model is not None else None
-    except FieldDoesNotExist:  # a field that has gone since
-        return None
-
-
-def _value(field, value) -> str:
-    if value in (None, ""):
-        return EMPTY
-    if field is not None and field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if field is not None and field.many_to_one:
-        return f"#{value}"
-    return str(value)
-
-
-def change_rows(entry: Entry) -> list[tuple[str, str, str]]:
-    """(field label, old, new) for each changed field, in words; a delete lists none."""
-    if entry.action == Entry.Action.DELETE:
-        return []
-    model = entry.content_type.model_class() if entry.content_type_id else None
-    rows = []
-    for name, pair in (entry.changes or {}).items():
-        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        field = _field(model, name)
-        label = str(field.verbose_name) if field is not None else name
-        rows.append((label, _value(field, old), _value(field, new)))
-    if entry.action == Entry.Action.CREATE:
-        rows = [row for row in rows if row[2] != EMPTY]
-    return rows
-
-
-def headline(entry: Entry) -> str:
-    """What a bulk entry (a merge, an import's batch, a revert) did, in words; "" for others."""
-    data = entry.additional_data or {}
-    if entry.event == Entry.Event.MERGE:
-        source = data.get("source") or {}
-        moved = data.get("orders_moved", 0)
-        return ngettext(
-            "Merged in “%(name)s” (#%(id)s): %(moved)d order moved",
-            "Merged in “%(name)s” (#%(id)s): %(moved)d orders moved",
-            moved,
-        ) % {"name": source.get("name", "?"), "id": source.get("id", "?"), "moved": moved}
-    if entry.event == Entry.Event.IMPORT and "created" in data:
-        created = data["created"]
-        if data.get("model") == "order":
-            text = ngettext(
-                "Import #%(import)s (%(file)s): %(count)d order created",
-                "Import #%(import)s (%(file)s): %(count)d orders created",
-                created,
-            )
-        else:
-            text = ngettext(
-                "Import #%(import)s (%(file)s): %(count)d client created",
-                "Import #%(import)s (%(file)s): %(count)d clients created",
-                created,
-            )
-        return text % {
-            "import": data.get("import", "?"),
-            "file": data.get("file", "?"),
-            "count": created,
-        }
-    if entry.event == Entry.Event.IMPORT:
-        return _("Updated by import #%(import)s") % {"import": data.get("import", "?")}
-    if entry.event == Entry.Event.REVERT and "clients_deleted" in data:
-        return _(
-            "Import #%(import)s (%(file)s) reverted: %(clients)s clients and %(orders)s orders "
-            "deleted, %(restored)s clients put back"
-        ) % {
-            "import": data.get("import", "?"),
-            "file": data.get("file", "?"),
-            "clients": data.get("clients_deleted", 0),
-            "orders": data.get("orders_deleted", 0),
-            "restored": data.get("clients_restored", 0),
-        }
-    if entry.event == Entry.Event.REVERT:
-        return _("Put back by the revert of import #%(import)s") % {
-            "import": data.get("import", "?")
-        }
-    return ""
+# --- How an entry reads (history/display.py) ----------------------------------------------
 
 
 def summary(entry: Entry) -> str:
