@@ -248,3 +248,23 @@ def test_the_order_admins_history_lists_the_orders_entries(staff_client, ada):
     rows = history_rows(response)
     assert [e.object_id for e in rows] == [order.pk, order.pk]
     assert "Title</strong>: Desk → Chair" in response.text
+
+
+def test_a_changed_time_reads_in_the_local_time_zone(settings):
+    """auditlog stores it as naive UTC text; the summary shows it as the pages do."""
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from timeline.tests.factories import TaskFactory
+
+    task = TaskFactory(due_at=datetime.datetime(2026, 12, 24, 8, 0, tzinfo=datetime.UTC))
+    task.due_at = datetime.datetime(2026, 12, 24, 9, 30, tzinfo=datetime.UTC)
+    task.save()
+    entry = Entry.objects.filter(action=Entry.Action.UPDATE).latest("id")
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Berlin")):
+        text = summary(entry)
+    assert "2026-12-24 08:00:00" not in text
+    assert "9 a.m." in text  # 08:00 UTC
+    assert "10:30 a.m." in text
