@@ -319,15 +319,38 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 3600},
     },
+    # Daily, in TIME_ZONE: the report of every recent month not yet SENT (a beat that was down
+    # on the 1st, a month whose retries ran out), trashed clients older than TRASH_DAYS purged,
+    # and a backup of the database and the media.
+    "report-catch-up": {
+        "task": "reports.catch_up",
+        "schedule": crontab(minute=15, hour=8),
+        "options": {"expires": 12 * 3600},
+    },
+    "purge-trash": {"task": "clients.purge_trash", "schedule": crontab(minute=50, hour=3)},
+    "backup": {
+        "task": "backups.backup",
+        "schedule": crontab(minute=0, hour=2),
+        "options": {"expires": 12 * 3600},
+    },
 }
 # Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
 REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
 # A run that claimed a month this long ago and never finished (a killed worker) may be redone.
 REPORT_CLAIM_LEASE_MINUTES = env_int("REPORT_CLAIM_LEASE_MINUTES", 15)
+# The daily catch-up sends each of the last this many months that is not SENT.
+REPORT_CATCHUP_MONTHS = env_int("REPORT_CATCHUP_MONTHS", 3)
 # A CSV larger than this is attached zipped (a month of 1,000,000 orders is ~90 MB raw).
 REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
 
 # --- Domain ---------------------------------------------------------------------------------
+# A deleted client waits in the trash this many days (restorable with its orders), then the
+# daily purge deletes it for good.
+TRASH_DAYS = env_int("TRASH_DAYS", 30)
+# Backups (backups/): `manage.py backup` and the daily beat task write here, keeping the last
+# BACKUP_KEEP of them.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 # A client whose email is at exactly one of these domains becomes VIP when saved.
 VIP_EMAIL_DOMAINS = env_list("VIP_EMAIL_DOMAINS", "company.com")
 # Imports: largest file and row count, errors kept (the invalid rows' CSV has all), task above.
