@@ -156,13 +156,20 @@ def test_beat_runs_exactly_once(raw, services):
 
 
 def test_data_lives_in_named_volumes(compose, services):
-    assert set(compose["volumes"]) == {"pgdata", "redisdata", "media"}
+    assert set(compose["volumes"]) == {"pgdata", "redisdata", "media", "backups", "beat"}
     assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     assert "redisdata:/data" in services["redis"]["volumes"]
     for name in DJANGO_SERVICES:
         assert "media:/data/media" in services[name]["volumes"], name
     assert "media:/data/media:ro" in services["proxy"]["volumes"]
     assert services["web"]["environment"]["MEDIA_ROOT"] == "/data/media"
+    # Backups beside the data they copy; beat's schedule outlives its container (issue 17).
+    for name in DJANGO_SERVICES:
+        assert "backups:/data/backups" in services[name]["volumes"], name
+    assert services["web"]["environment"]["BACKUP_DIR"] == "/data/backups"
+    assert "beat:/data/beat" in services["beat"]["volumes"]
+    schedule = services["beat"]["environment"]["CELERY_BEAT_SCHEDULE_FILENAME"]
+    assert schedule.startswith("/data/beat/")
 
 
 def test_media_goes_through_the_proxys_internal_location(services):
