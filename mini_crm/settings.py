@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "auditlog",
     "history",
     "timeline",
+    "backups",
     "api",
     # Last: it deletes a replaced or deleted avatar's file once the transaction commits.
     "django_cleanup.apps.CleanupConfig",
