@@ -338,9 +338,18 @@ CELERY_BEAT_SCHEDULE = {
 # Comma-separated addresses; empty means the addresses in DJANGO_MANAGERS.
 REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
 # A run that claimed a month this long ago and never finished (a killed worker) may be redone.
+# A live run renews its claim every third of this (reports/services.py, _ClaimRenewal).
 REPORT_CLAIM_LEASE_MINUTES = env_int("REPORT_CLAIM_LEASE_MINUTES", 15)
-# The daily catch-up sends each of the last this many months that is not SENT.
+# The daily catch-up sends each of the last this many months that is not SENT (0: off).
 REPORT_CATCHUP_MONTHS = env_int("REPORT_CATCHUP_MONTHS", 3)
+if REPORT_CLAIM_LEASE_MINUTES < 1 or REPORT_CATCHUP_MONTHS < 0:
+    raise ImproperlyConfigured(
+        "REPORT_CLAIM_LEASE_MINUTES must be at least 1 and REPORT_CATCHUP_MONTHS at least 0."
+    )
+# Comma-separated addresses ("Name <address>" accepted): who is told when a month's report
+# fails for good (empty: the DJANGO_MANAGERS). Django also mails them a server error's
+# traceback, which is why the managers are not the default here.
+ADMINS = [address.split("<")[-1].rstrip(">").strip() for address in env_list("DJANGO_ADMINS")]
 # A CSV larger than this is attached zipped (a month of 1,000,000 orders is ~90 MB raw).
 REPORT_ZIP_ABOVE_BYTES = env_int("REPORT_ZIP_ABOVE_BYTES", 5 * 1024 * 1024)
 

@@ -11,13 +11,23 @@ call it). Exactly once rests on `ReportRun`, one row per month, claimed atomical
 
 A second caller that finds the month SENT does nothing; one that finds it PENDING within the
 lease reports "in progress" (the task retries later, when the run is either SENT or stale).
-The only window for a duplicate is a crash between the SMTP server accepting the mail and the
-SENT update a few milliseconds later; a lost report is never possible.
+
+A live run keeps its lease: a thread renews `claimed_at` every third of the lease while the CSV
+is built and mailed (`_ClaimRenewal`), so a big month or a slow mail server is never taken over
+and mailed a second time; only a run that stopped renewing (its process died, or the task's
+hard time limit killed it) goes stale. A run that finds its claim taken anyway does not send,
+and never marks another run's month. The one window left for a duplicate is a crash between the
+SMTP server accepting the mail and the SENT update a few milliseconds later.
+
+Nothing here retries forever: the task retries transient errors, then mails the admins
+(`report_failure_notify`); `report_catch_up_months` names the recent months the daily catch-up
+sends again (a beat that was down on the 1st, a month whose retries ran out).
 """
 
 import itertools
 import logging
 import tempfile
+import threading
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -26,12 +36,15 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from celery.schedules import crontab
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Order
 from core.csv import CsvRowWriter
@@ -78,6 +91,12 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 def month_is_over(month: date) -> bool:
     return month_bounds(month)[1] <= timezone.now()
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after `month` (before it when negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
 
 
 # --- Building the CSV -------------------------------------------------------------------------
@@ -202,6 +221,72 @@ class SendOutcome:
         }
 
 
+def claim_lease() -> timedelta:
+    """How long a claim holds without renewal: after it, a PENDING run counts as dead."""
+    return timedelta(minutes=settings.REPORT_CLAIM_LEASE_MINUTES)
+
+
+class ClaimLost(Exception):
+    """This run's claim was taken over (it stopped renewing for longer than the lease)."""
+
+
+def _renew_claim(*, month: date, token: uuid.UUID) -> bool:
+    """Push this run's lease forward; False when the claim is no longer ours."""
+    return bool(
+        ReportRun.objects.filter(
+            month=month, claim_token=token, status=ReportRun.Status.PENDING
+        ).update(claimed_at=timezone.now())
+    )
+
+
+class _ClaimRenewal:
+    """Renews a run's claim every third of the lease while the run works, on its own thread.
+
+    Without it a run longer than the lease (a big month, a slow SMTP server) looked dead, and
+    the task's next attempt, beat's next firing or the catch-up took the month over and mailed
+    it a second time. A third of the lease lets two renewals in a row fail (the database
+    restarting, say) before anyone may take over. The thread dies with its process, so a
+    killed worker still goes stale after one lease. It touches only the row holding this
+    run's token, on its own database connection (closed when it stops).
+    """
+
+    def __init__(self, *, month: date, token: uuid.UUID):
+        self.month = month
+        self.token = token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"report-claim-{month:%Y-%m}", daemon=True
+        )
+
+    def __enter__(self) -> "_ClaimRenewal":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        # A renewal in flight is one single-row UPDATE; don't wait on a hung database forever.
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        period = claim_lease().total_seconds() / 3
+        try:
+            while not self._stop.wait(period):
+                try:
+                    renewed = _renew_claim(month=self.month, token=self.token)
+                except DatabaseError:
+                    logger.warning(
+                        "report for %s: could not renew the claim", f"{self.month:%Y-%m}",
+                        exc_info=True,
+                    )  # fmt: skip
+                    continue
+                if not renewed:
+                    # Taken over: the send checks once more before mailing and backs off.
+                    logger.warning("report for %s: the claim was taken over", f"{self.month:%Y-%m}")
+                    return
+        finally:
+            connections.close_all()  # this thread's connections only
+
+
 def _claim(*, month: date, force: bool) -> tuple[uuid.UUID | None, ReportRun | None]:
     """Take the month's run for this caller: (token, None), or (None, the run held elsewhere).
 
@@ -219,9 +304,8 @@ def _claim(*, month: date, force: bool) -> tuple[uuid.UUID | None, ReportRun | N
         return token, None
     except IntegrityError:
         pass
-    lease = timedelta(minutes=settings.REPORT_CLAIM_LEASE_MINUTES)
     claimable = Q(status=ReportRun.Status.FAILED) | Q(
-        status=ReportRun.Status.PENDING, claimed_at__lt=now - lease
+        status=ReportRun.Status.PENDING, claimed_at__lt=now - claim_lease()
     )
     if force:
         claimable |= Q(status=ReportRun.Status.SENT)
@@ -256,12 +340,23 @@ def monthly_report_send(*, month: date, force: bool = False) -> SendOutcome:
 
     mine = ReportRun.objects.filter(month=month, claim_token=token)
     try:
-        with tempfile.TemporaryDirectory(prefix="mini-crm-report-") as folder:
+        with (
+            _ClaimRenewal(month=month, token=token),
+            tempfile.TemporaryDirectory(prefix="mini-crm-report-") as folder,
+        ):
             csv_path = Path(folder) / f"orders-{month:%Y-%m}.csv"
             with csv_path.open("w", newline="", encoding="utf-8") as out:
                 summary = monthly_report_write_csv(month=month, out=out)
             message = _build_message(summary=summary, csv_path=csv_path, recipients=recipients)
+            # The last moment to back off: once the mail server has the message it cannot be
+            # taken back. Renewing here also gives the send a whole lease of its own.
+            if not _renew_claim(month=month, token=token):
+                raise ClaimLost
             message.send(using="default")
+    except ClaimLost:
+        # Whoever took the month over sends it (or has): nothing of ours to record.
+        logger.warning("report for %s: claim taken over before sending; not sent", f"{month:%Y-%m}")
+        return SendOutcome("in_progress", month)
     except BaseException as error:
         # Release the claim so the retry (or the next manual run) may send it; never SENT.
         mine.update(status=ReportRun.Status.FAILED, claim_token=None, last_error=repr(error))
@@ -277,8 +372,9 @@ def monthly_report_send(*, month: date, force: bool = False) -> SendOutcome:
         recipients=", ".join(recipients),
     )
     if not marked:
-        # Our lease ran out and another run took the month over: it may send a second copy.
-        logger.warning("report for %s: lease expired while sending", f"{month:%Y-%m}")
+        # Another run took the month over while we sent (we could not renew for a whole lease):
+        # its row is left as it is, and it may send a second copy.
+        logger.warning("report for %s: claim taken over while sending", f"{month:%Y-%m}")
     logger.info(
         "report for %s sent to %s: %s orders, total %s",
         f"{month:%Y-%m}",
@@ -287,3 +383,124 @@ def monthly_report_send(*, month: date, force: bool = False) -> SendOutcome:
         summary.total_amount,
     )
     return SendOutcome("sent", month, summary.row_count, summary.total_amount)
+
+
+# --- When a month is not sent: the catch-up and the alert --------------------------------------
+
+
+def _reports_installed_at() -> datetime | None:
+    """When this database got the reports app (its first migration was applied)."""
+    return (
+        MigrationRecorder.Migration.objects.filter(app="reports", name="0001_initial")
+        .values_list("applied", flat=True)
+        .first()
+    )
+
+
+def _regular_run_at(month: date) -> datetime:
+    """When REPORT_CRONTAB first fires after `month` is over: the regular run for it."""
+    schedule = crontab.from_string(settings.REPORT_CRONTAB)
+    # Celery's next firing strictly after the given time: start a second before the end, so that
+    # a crontab firing at midnight on the 1st counts that midnight.
+    last, delta, _now = schedule.remaining_delta(
+        month_bounds(month)[1] - timedelta(seconds=1), tz=ZoneInfo(settings.TIME_ZONE)
+    )
+    return last + delta
+
+
+def report_catch_up_months(*, now: datetime | None = None) -> list[date]:
+    """The recent months whose report should be sent now, oldest first.
+
+    Candidates: the last REPORT_CATCHUP_MONTHS full months (in TIME_ZONE) not SENT. Of those, a
+    month with no ReportRun at all (no run ever started: beat was down on the 1st) is taken
+    only if
+    - its regular run's time has come (REPORT_CRONTAB, 07:00 on the 1st by default): the
+      catch-up does not race ahead of the 1st's run, which sends it (the claim would keep the
+      two from both mailing it anyway; this keeps the 1st's run the one that does);
+    - it ended after the reports app was installed (its first migration was applied): a fresh
+      install does not mail the reports of months before it existed. Not "before the first
+      order": imports may date orders years back, and a month with no orders still gets its
+      "no orders" report (README "Monthly report").
+    A FAILED month, or a PENDING one (taken over only if its lease ran out), is always taken:
+    the claim decides.
+    """
+    now = now or timezone.now()
+    latest = previous_month(today=timezone.localtime(now).date())
+    months = [add_months(latest, -back) for back in range(settings.REPORT_CATCHUP_MONTHS)]
+    runs = dict(ReportRun.objects.filter(month__in=months).values_list("month", "status"))
+    installed_at = _reports_installed_at()
+    due = []
+    for month in months:
+        status = runs.get(month)
+        if status == ReportRun.Status.SENT:
+            continue
+        if status is None:
+            if _regular_run_at(month) > now:
+                continue
+            if installed_at is not None and month_bounds(month)[1] <= installed_at:
+                continue
+        due.append(month)
+    return sorted(due)
+
+
+def report_alert_recipients() -> list[str]:
+    """ADMINS (DJANGO_ADMINS), or the DJANGO_MANAGERS addresses when no admin is set."""
+    admins = list(settings.ADMINS)
+    if admins:
+        return admins
+    return [address for _, address in settings.MANAGERS]
+
+
+def report_failure_notify(*, month: date, error: BaseException) -> bool:
+    """Tell the admins that `month`'s report failed for good; True if the alert went out.
+
+    Sent once per final failure (the task calls it when its retries are exhausted, or at once
+    for an error a retry would not fix). The cause is often the mail server itself, so the
+    alert may fail too: it is logged at ERROR either way, and its own failure never hides the
+    report's.
+    """
+    label = f"{month:%Y-%m}"
+    run = ReportRun.objects.filter(month=month).first()
+    attempts = run.attempts if run else 0
+    logger.error("report for %s failed for good after %s attempts: %r", label, attempts, error)
+    recipients = report_alert_recipients()
+    if not recipients:
+        logger.error("report for %s: no ADMINS or MANAGERS to alert", label)
+        return False
+    window = settings.REPORT_CATCHUP_MONTHS
+    if window > 0:
+        last_day = add_months(month, window + 1) - timedelta(days=1)
+        retry_text = _(
+            "The daily catch-up tries again every day until %(last_day)s (the last "
+            "%(window)s months are caught up: REPORT_CATCHUP_MONTHS). After that, or to send "
+            "it now:"
+        ) % {"last_day": f"{last_day:%d %B %Y}", "window": window}
+    else:
+        retry_text = _(
+            "The daily catch-up is off (REPORT_CATCHUP_MONTHS=0): nothing will try again. "
+            "To send it:"
+        )
+    body = "\n".join(
+        [
+            _("The orders report for %(month)s could not be sent.") % {"month": label},
+            "",
+            _("Attempts: %(attempts)s") % {"attempts": attempts},
+            _("Last error: %(error)r") % {"error": error},
+            "",
+            retry_text,
+            "",
+            f"    python manage.py send_monthly_report --month {label}",
+        ]
+    )
+    subject = _("Orders report for %(month)s not sent") % {"month": label}
+    try:
+        EmailMessage(
+            subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            body=body,
+            from_email=settings.SERVER_EMAIL,
+            to=recipients,
+        ).send(using="default")
+    except Exception:
+        logger.exception("report for %s: the alert to %s failed too", label, recipients)
+        return False
+    return True
