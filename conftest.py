@@ -25,6 +25,30 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture
+def django_capture_on_commit_callbacks():
+    """pytest-django's fixture, with the events sent by the part captured only: a test runs in
+    one transaction, and the events of a transaction are batched into one callback
+    (clients/events.py), which may have been registered before the capture began."""
+    from contextlib import contextmanager
+
+    from django.db import DEFAULT_DB_ALIAS
+    from django.test import TestCase
+
+    from clients.events import batch_end
+
+    @contextmanager
+    def capture(*, using=DEFAULT_DB_ALIAS, execute=False):
+        batch_end(using)
+        try:
+            with TestCase.captureOnCommitCallbacks(using=using, execute=execute) as callbacks:
+                yield callbacks
+        finally:
+            batch_end(using)
+
+    return capture
+
+
+@pytest.fixture
 def session_queries(settings) -> int:
     """Queries a logged-in request spends reading its session: one from the database, none
     when sessions are read from Redis (cached_db, on the real stack)."""

@@ -40,8 +40,24 @@ def test_update_and_delete_are_changes_but_not_new_orders(
     with django_capture_on_commit_callbacks(execute=True):
         client.name = "New"
         client.save()
+    with django_capture_on_commit_callbacks(execute=True):
         client.delete()
     assert received == [("changed", None), ("changed", None)]
+
+
+def test_a_transaction_sends_each_event_once(received, django_capture_on_commit_callbacks):
+    client = ClientFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.name = "New"
+        client.save()
+        orders = [OrderFactory(client=client) for _ in range(3)]
+        client.delete()
+    # One callback for the whole transaction: one cache bump, each new order announced once.
+    assert len(callbacks) == 1
+    assert received.count(("changed", None)) == 1
+    assert sorted(order_id for kind, order_id in received if kind == "order") == sorted(
+        order.pk for order in orders
+    )
 
 
 def test_a_failing_receiver_is_logged_and_does_not_break_the_save(
