@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilterBackend
 from django_filters.widgets import BooleanWidget
 from rest_framework import filters
@@ -84,44 +85,70 @@ class OrderFilter(django_filters.FilterSet):
 
 
 # At most this many `?ordering=` terms (the id is added after them). Each further term makes
-# the sort wider and the deep pages' seek condition deeper (core.pagination.at_or_after) while
-# no index serves it; two already cover "by status, then newest".
-MAX_ORDERING_TERMS = 2
+# the sort wider and the deep pages' seek condition deeper (core.pagination.at_or_after, which
+# seeks on at most MAX_SEEK_FIELDS = this + the id; api/tests/test_ordering.py holds them
+# together); three cover "by status, then amount, newest first".
+MAX_ORDERING_TERMS = 3
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
-    """`?ordering=` on the view's `ordering_fields` only, at most MAX_ORDERING_TERMS of them,
-    each once; anything else is a 400 (DRF would silently ignore it and the caller would
-    believe the results sorted). The id is appended as a tie-breaker, in the direction of the
-    last term (the direction its (field, id) index is read in), so that pages never overlap or
-    skip rows."""
+    """`?ordering=` on the view's `ordering_fields` only (each led by an index, api/checks.py),
+    at most MAX_ORDERING_TERMS terms, given once; anything else is a 400 (DRF would silently
+    ignore it, or take the last of repeated parameters, and the caller would believe the
+    results sorted). A field named twice counts once, its first mention winning
+    (`name,-name,email` sorts by name, then email). The id is appended as a tie-breaker, in
+    the direction of the last term (the direction its (field, id) index is read in), so that
+    pages never overlap or skip rows."""
+
+    def get_valid_fields(self, queryset, view, context=None):
+        # Only an explicit list: DRF's fallbacks (every serializer field, or "__all__" for
+        # every model field) would sort on columns no index serves.
+        fields = getattr(view, "ordering_fields", None)
+        if fields is None or fields == "__all__":
+            return []
+        return super().get_valid_fields(queryset, view, context)
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
+        if not valid:
+            raise APIValidationError({self.ordering_param: [_("This list has a fixed order.")]})
         invalid = [term for term in fields if term.removeprefix("-") not in valid]
         if invalid:
             shown = ", ".join(invalid[:5]) + (", …" if len(invalid) > 5 else "")
             raise APIValidationError(
                 {
                     self.ordering_param: [
-                        f"Cannot order by {shown}; "
-                        f"choose from {', '.join(sorted(valid))} (prefix - to reverse)."
+                        _("Cannot order by %(shown)s; choose from %(valid)s (prefix - to reverse).")
+                        % {"shown": shown, "valid": ", ".join(sorted(valid))}
                     ]
                 }
             )
-        names = [term.removeprefix("-") for term in fields]
-        if len(set(names)) != len(names):
-            raise APIValidationError({self.ordering_param: ["Name each field at most once."]})
-        return fields
+        # The first mention of a field wins; a later one changes nothing anyway, since the rows
+        # it would order already tie on that field.
+        kept = {}
+        for term in fields:
+            kept.setdefault(term.removeprefix("-"), term)
+        return list(kept.values())
 
     def get_ordering(self, request, queryset, view):
+        if len(request.query_params.getlist(self.ordering_param)) > 1:
+            raise APIValidationError(
+                {
+                    self.ordering_param: [
+                        _("Give %(param)s once, its fields comma-separated.")
+                        % {"param": self.ordering_param}
+                    ]
+                }
+            )
         params = request.query_params.get(self.ordering_param)
-        # Counted before anything else, so a long list costs no more than a short one.
+        # Counted before anything else, so a long list costs no more than a short one; the
+        # terms as written, repeats included.
         if params and params.count(",") >= MAX_ORDERING_TERMS:
             raise APIValidationError(
                 {
                     self.ordering_param: [
-                        f"Order by at most {MAX_ORDERING_TERMS} fields, comma-separated."
+                        _("Order by at most %(limit)d fields, comma-separated.")
+                        % {"limit": MAX_ORDERING_TERMS}
                     ]
                 }
             )
@@ -131,15 +158,19 @@ class StrictOrderingFilter(filters.OrderingFilter):
         return ordering
 
     def get_schema_operation_parameters(self, view):
-        fields = [item if isinstance(item, str) else item[0] for item in view.ordering_fields]
+        fields = getattr(view, "ordering_fields", None)
+        if fields is None or fields == "__all__":
+            return []
+        fields = [item if isinstance(item, str) else item[0] for item in fields]
         return [
             {
                 "name": self.ordering_param,
                 "required": False,
                 "in": "query",
                 "description": f"Comma-separated fields to sort by, at most "
-                f"{MAX_ORDERING_TERMS}; prefix - to reverse. Ties are broken by id. Any other "
-                "field, or more fields, is a 400.",
+                f"{MAX_ORDERING_TERMS}, given once; prefix - to reverse. A field named twice "
+                "counts once, its first mention winning (`name,-name` is `name`). Ties are "
+                "broken by id. Any other field, or more terms, is a 400.",
                 "schema": {
                     "type": "array",
                     "maxItems": MAX_ORDERING_TERMS,

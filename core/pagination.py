@@ -26,8 +26,13 @@ from django.db.models import Q, QuerySet
 # list has 100 anchors.
 ANCHOR_STRIDE = 1000
 ANCHOR_TIMEOUT = 3600  # seconds; the key's version makes them exact, this only bounds memory
-# An ordering of more fields pages with OFFSET: no index serves it, and each field nests the
-# seek condition once more (the API caps `?ordering=` below this, api/filters.py).
+# An ordering of more fields pages with OFFSET: each field nests the seek condition once more.
+# Four is the API's longest ordering, its MAX_ORDERING_TERMS (api/filters.py) with the id after
+# them. No index serves all of it, but the seek's bound on the first field starts the scan of
+# that field's index at the anchor, and the sort, incremental on that field, stops once the
+# page is full (it sorts the anchor's group of equal first values); OFFSET sorts and skips
+# every row before the anchor too. At row 100,000 of 200,000 orders on PostgreSQL 15:
+# 0.1 ms against 97 ms by amount first, 33 ms against 430 ms by status (3 values) first.
 MAX_SEEK_FIELDS = 4
 
 

@@ -136,3 +136,19 @@ def test_the_seek_condition_bounds_the_first_field_for_the_index():
     assert condition == Q(created_at__lte="T") & (
         Q(created_at__lt="T") | (Q(created_at="T") & Q(id__lte=7))
     )
+
+
+def test_four_fields_seek_and_a_fifth_falls_back_to_offset(clients):
+    # Four: the API's three `?ordering=` terms and the id (api/filters.py).
+    for client in clients[::4]:
+        Client.objects.filter(pk=client.pk).update(vip=True, name="Same")
+    ordering = ("-vip", "name", "created_at", "id")
+    queryset = Client.objects.order_by(*ordering)
+    assert len(seek_fields(queryset)) == pagination.MAX_SEEK_FIELDS == 4
+    expected = pages(Paginator(queryset, 3))
+    assert pages(anchored(queryset, 3)) == expected
+    with CaptureQueriesContext(connection) as ctx:
+        assert pages(anchored(queryset, 3)) == expected  # the anchors from the cache
+    deep = [q["sql"] for q in ctx.captured_queries if '"vip" <=' in q["sql"]]
+    assert len(deep) == len(expected) - 2  # pages 3.. start past the first block (rows 4..)
+    assert seek_fields(Client.objects.order_by("-vip", "name", "email", "created_at", "id")) is None
