@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
-from clients.permissions import IMPORT_CLIENT, MERGE_CLIENT
+from clients.permissions import DELETE_CLIENT, IMPORT_CLIENT, MERGE_CLIENT
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -41,6 +41,17 @@ class CanMergeClients(BasePermission):
         user = request.user
         return bool(
             user and user.is_authenticated and user.is_staff and user.has_perm(MERGE_CLIENT)
+        )
+
+
+class CanRestoreClients(BasePermission):
+    """Restoring from the trash undoes a delete: staff status and `clients.delete_client` (and
+    `clients.merge_client` to merge into a live client, checked by the view)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.is_staff and user.has_perm(DELETE_CLIENT)
         )
 
 

@@ -63,6 +63,15 @@ class ClientMergeSerializer(serializers.Serializer):
     source = serializers.IntegerField(min_value=1, help_text="The duplicate to merge away.")
 
 
+class ClientRestoreSerializer(serializers.Serializer):
+    """`POST /api/clients/<id>/restore/`: the trashed client `<id>` comes back; with `into`,
+    what it held is merged into that live client (when one has taken its email)."""
+
+    into = serializers.IntegerField(
+        min_value=1, required=False, help_text="A live client to merge the trashed one into."
+    )
+
+
 class ClientMergeResultSerializer(serializers.Serializer):
     orders_moved = serializers.IntegerField()
     client = ClientSerializer()

@@ -12,22 +12,24 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from api.filters import ClientFilter, OrderFilter, client_list_spec
 from api.pagination import ClientPagination, OrderPagination
-from api.permissions import CanMergeClients
+from api.permissions import CanMergeClients, CanRestoreClients
 from api.serializers import (
     ClientMergeResultSerializer,
     ClientMergeSerializer,
+    ClientRestoreSerializer,
     ClientSerializer,
     OrderSerializer,
 )
 from api.services import token_create, token_revoke
 from clients.cache import TIMEOUT
 from clients.models import Client, Order
-from clients.services import MergeError, client_merge
+from clients.permissions import MERGE_CLIENT
+from clients.services import MergeError, TrashError, client_merge, client_restore, client_trash
 
 
 class Conflict(APIException):
@@ -72,6 +74,46 @@ class ClientViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         _save_unique_email(serializer)
+
+    def perform_destroy(self, instance):
+        """A delete moves the client and its orders to the trash (restorable for TRASH_DAYS:
+        `POST /api/clients/<id>/restore/`)."""
+        try:
+            client_trash(client_id=instance.pk, user=self.request.user)
+        except TrashError as error:
+            raise Conflict(str(error)) from None
+
+    @extend_schema(
+        request=ClientRestoreSerializer,
+        responses={
+            200: ClientSerializer,
+            409: OpenApiResponse(
+                description="A live client has its email now (`code` email_taken, `client` "
+                "its id): restore with `into` that id to merge into it."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanRestoreClients])
+    def restore(self, request, pk=None):
+        """Bring a trashed client back with its orders, notes and tasks (its id is the one it
+        had); with `into`, merge them into that live client instead (needs the merge
+        permission too)."""
+        payload = ClientRestoreSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        into = payload.validated_data.get("into")
+        if into is not None and not request.user.has_perm(MERGE_CLIENT):
+            raise PermissionDenied(_("Merging into a live client needs the merge permission."))
+        if not pk.isdigit():
+            raise NotFound()
+        try:
+            result = client_restore(client_id=int(pk), into_id=into)
+        except TrashError as error:
+            if error.code == "email_taken":
+                body = {"detail": str(error), "code": error.code, "client": error.client.pk}
+                return Response(body, status=status.HTTP_409_CONFLICT)
+            raise NotFound(str(error)) from None
+        client = self.get_queryset().get(pk=result.client.pk)
+        return Response(self.get_serializer(client).data, status=status.HTTP_200_OK)
 
     @extend_schema(
         request=ClientMergeSerializer,

@@ -2,9 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from clients.models import Client, Order
+from clients.models import Client, Order, TrashedClient
 from clients.permissions import MERGE_CLIENT
-from clients.services import MergeError, client_merge
+from clients.services import MergeError, TrashError, client_merge, client_restore, client_trash
 from history.admin import HistoryAdminMixin
 from history.selectors import client_history
 
@@ -30,6 +30,14 @@ class ClientAdmin(HistoryAdminMixin, admin.ModelAdmin):
 
     def history_entries(self, request, object_id: int):
         return client_history(client_id=object_id, user=request.user)
+
+    # --- Delete: to the trash, as in the pages and the API ------------------------------------
+    def delete_model(self, request, obj):
+        client_trash(client_id=obj.pk, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            client_trash(client_id=pk, user=request.user)
 
     # --- Merge: the same service and permission as /clients/merge/ ---------------------------
     def has_merge_permission(self, request) -> bool:
@@ -84,3 +92,43 @@ class OrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "client__name", "client__email"]
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
+
+
+@admin.register(TrashedClient)
+class TrashedClientAdmin(admin.ModelAdmin):
+    """The trash, for superusers (it has no permissions of its own; others use /clients/trash/):
+    restore, or delete for good."""
+
+    list_display = ["name", "email", "orders_count", "deleted_at", "deleted_by"]
+    search_fields = ["name", "email"]
+    date_hierarchy = "deleted_at"
+    exclude = ["rows"]
+    readonly_fields = [f.name for f in TrashedClient._meta.fields if f.name != "rows"]
+    actions = ["restore"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("rows").select_related("deleted_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Restore the selected clients with their orders"))
+    def restore(self, request, queryset):
+        restored = 0
+        for client_id in queryset.values_list("client_id", flat=True):
+            try:
+                client_restore(client_id=client_id)
+            except TrashError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                restored += 1
+        if restored:
+            self.message_user(
+                request,
+                ngettext("%(count)d client restored.", "%(count)d clients restored.", restored)
+                % {"count": restored},
+                messages.SUCCESS,
+            )

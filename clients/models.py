@@ -1,10 +1,14 @@
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clients.fields import AvatarField, LowercaseEmailField
 from clients.validators import (
@@ -197,3 +201,55 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.amount})"
+
+
+class TrashedClient(models.Model):
+    """A deleted client in the trash: its row and the rows that its delete would have taken
+    with it (orders, notes, tasks), as they were, restorable until the daily purge
+    (clients.services: client_trash, client_restore, trash_purge).
+
+    The rows leave their tables rather than staying behind a "deleted" flag: every list,
+    search, total, export, report, dashboard and live page then leaves a trashed client out
+    with no filter to remember, the roll-up triggers take its orders out of every total as a
+    delete does, and a new client may take its email. `rows` holds each model's values by
+    column name ({"clients.order": {"columns": [...], "values": [[...], ...]}}), so a row
+    trashed before a migration that adds a field comes back with that field's default.
+    """
+
+    client_id = models.BigIntegerField(_("client id"), unique=True)  # the id it gets back
+    name = models.CharField(_("name"), max_length=200)
+    email = models.CharField(_("email"), max_length=254)
+    avatar = models.CharField(max_length=100, blank=True)  # its file stays until the purge
+    orders_count = models.PositiveIntegerField(_("orders"), default=0)
+    orders_total = models.DecimalField(
+        _("orders total"), max_digits=18, decimal_places=2, default=ZERO
+    )
+    deleted_at = models.DateTimeField(_("deleted at"), default=timezone.now)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deleted by"),
+    )
+    rows = models.JSONField(encoder=DjangoJSONEncoder, default=dict, editable=False)
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        verbose_name = _("trashed client")
+        verbose_name_plural = _("trash")
+        # Restoring is the delete permission's (clients/permissions.py), emptying the
+        # superusers': no permissions of its own.
+        default_permissions = ()
+        indexes = [
+            # The trash page, newest first, and the purge's "older than".
+            models.Index(fields=["-deleted_at", "-id"], name="trash_newest_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def restorable_until(self):
+        return self.deleted_at + timedelta(days=settings.TRASH_DAYS)

@@ -7,10 +7,10 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, TrashedClient
 from core.csv import BOM, CsvRowWriter
 
 # --- The client list: one indexed query a page, for the web list, the API and the export --
@@ -207,3 +207,15 @@ async def aiter_export(*, chunk_size: int = EXPORT_CHUNK_SIZE, **params) -> Asyn
     step = sync_to_async(next, thread_sensitive=True)
     while (part := await step(parts, None)) is not None:
         yield part
+
+
+def trash_list(*, q: str = "") -> QuerySet:
+    """The trash, newest first, searched by name or email; without the rows it keeps (a
+    client's orders can be megabytes)."""
+    trash = TrashedClient.objects.select_related("deleted_by").defer("rows")
+    q = (q or "").strip()
+    if q and "\x00" not in q:
+        trash = trash.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    elif q:
+        trash = trash.none()
+    return trash

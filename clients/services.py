@@ -1,16 +1,21 @@
 """Business rules and writes that touch several rows. Views, the admin and the API call these."""
 
+import json
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from auditlog.context import disable_auditlog
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients import events, triggers
-from clients.models import Client, Order
+from clients.models import ZERO, Client, Order, TrashedClient
 from clients.validators import email_domain
 from history.models import Entry
 from history.services import entries_move, entry_record
@@ -122,33 +127,7 @@ def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
         events.client_merging.send(sender=Client, source_id=source.pk, target_id=target.pk)
         entries_move(from_client_id=source.pk, to_client_id=target.pk, keep=Client)
 
-        before = {"phone": target.phone, "avatar": target.avatar.name, "vip": target.vip}
-        filled = []
-        if not target.phone and source.phone:
-            target.phone = source.phone
-            filled.append("phone")
-        if not target.avatar and source.avatar:
-            target.avatar = source.avatar.name
-            # django-cleanup deletes the files of a deleted client (after commit): the source
-            # must no longer point at the file that now belongs to the target.
-            source.avatar = ""
-            filled.append("avatar")
-        if source.vip and not target.vip:
-            target.vip = True
-            filled.append("vip")
-        if filled:
-            with disable_auditlog():  # recorded with the merge, below
-                target.save(update_fields=filled)
-        entry_record(
-            instance=target,
-            event=Entry.Event.MERGE,
-            changes={name: [before[name], _history_value(target, name)] for name in filled},
-            data={
-                "source": {"id": source.pk, "name": source.name, "email": source.email},
-                "orders_moved": moved,
-            },
-        )
-
+        filled = _merge_fields(source=source, target=target, orders_moved=moved)
         source.delete()
         # A bulk UPDATE sends no model signal: announce the change ourselves (after commit).
         events.send_after_commit(events.clients_changed)
@@ -159,6 +138,250 @@ def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
         orders_moved=moved,
         filled_fields=tuple(filled),
     )
+
+
+def _merge_fields(*, source: Client, target: Client, orders_moved: int) -> list[str]:
+    """Fill the target's empty phone and avatar from the source, VIP if either was, and record
+    the merge on the target; returns the fields filled. `source` may be a client about to be
+    deleted or one coming back from the trash (never saved)."""
+    before = {"phone": target.phone, "avatar": target.avatar.name, "vip": target.vip}
+    filled = []
+    if not target.phone and source.phone:
+        target.phone = source.phone
+        filled.append("phone")
+    if not target.avatar and source.avatar:
+        target.avatar = source.avatar.name
+        # django-cleanup deletes the files of a deleted client (after commit): the source
+        # must no longer point at the file that now belongs to the target.
+        source.avatar = ""
+        filled.append("avatar")
+    if source.vip and not target.vip:
+        target.vip = True
+        filled.append("vip")
+    if filled:
+        with disable_auditlog():  # recorded with the merge, below
+            target.save(update_fields=filled)
+    entry_record(
+        instance=target,
+        event=Entry.Event.MERGE,
+        changes={name: [before[name], _history_value(target, name)] for name in filled},
+        data={
+            "source": {"id": source.pk, "name": source.name, "email": source.email},
+            "orders_moved": orders_moved,
+        },
+    )
+    return filled
+
+
+# --- The trash (clients.models.TrashedClient) --------------------------------------------------
+class TrashError(Exception):
+    """A restore that cannot happen. `code`: "not_found" (purged, or restored a moment ago),
+    "email_taken" (`client` is the live client that has the email now: merge into it
+    instead), "busy" (the client's rows changed while being trashed: try again)."""
+
+    def __init__(self, message: str, *, code: str, client: Client | None = None):
+        super().__init__(message)
+        self.code = code
+        self.client = client
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    client: Client  # the restored client, or the live one it was merged into
+    orders: int
+    merged: bool
+
+
+class _Encoder(DjangoJSONEncoder):
+    # DjangoJSONEncoder cuts datetimes to milliseconds; a restored row keeps its microseconds
+    # (the timeline pages by them).
+    def default(self, o):
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+def _dependents() -> list[tuple[type[models.Model], str]]:
+    """The models a client's delete cascades to (orders, notes, tasks, any added later), with
+    the column naming the client: what goes to the trash with it."""
+    return sorted(
+        (
+            (relation.related_model, relation.field.attname)
+            for relation in Client._meta.related_objects
+            if relation.on_delete is models.CASCADE
+        ),
+        key=lambda dependent: dependent[0]._meta.label_lower,
+    )
+
+
+def _snapshot(queryset: models.QuerySet) -> dict:
+    columns = [field.attname for field in queryset.model._meta.concrete_fields]
+    return {"columns": columns, "values": [list(row) for row in queryset.values_list(*columns)]}
+
+
+def _objects(model: type[models.Model], snapshot: dict, **overrides) -> list[models.Model]:
+    """The model instances of a snapshot, with the fields the model has today (a column since
+    dropped is skipped, a field since added takes its default)."""
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    known = [(i, fields[name]) for i, name in enumerate(snapshot["columns"]) if name in fields]
+    instances = []
+    for values in snapshot["values"]:
+        kwargs = {field.attname: field.to_python(values[i]) for i, field in known}
+        instances.append(model(**kwargs, **overrides))
+    return instances
+
+
+def _forget_missing_references(model: type[models.Model], instances: list, *, skip: str) -> None:
+    # A user deleted while the client was in the trash (a note's author, a task's assignee):
+    # the row comes back without them, as their delete would have left it (SET_NULL).
+    for field in model._meta.concrete_fields:
+        if not field.is_relation or field.attname == skip or not instances:
+            continue
+        wanted = {getattr(obj, field.attname) for obj in instances} - {None}
+        existing = set(
+            field.related_model._base_manager.filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+        for obj in instances:
+            if getattr(obj, field.attname) not in existing | {None}:
+                setattr(obj, field.attname, None)
+
+
+def client_trash(*, client_id: int, user=None) -> TrashedClient:
+    """Move the client and what its delete would take (orders, notes, tasks) to the trash, in
+    one transaction: out of every list, total, export, report and dashboard (the roll-up
+    triggers see a delete), restorable for TRASH_DAYS. Raises Client.DoesNotExist."""
+    with transaction.atomic():
+        dependents = _dependents()
+        # The dependents' rows first, then the client: an order being edited holds its row and
+        # then its client (the roll-up trigger), so the other order would deadlock.
+        for model, column in dependents:
+            list(model._base_manager.select_for_update().filter(**{column: client_id}).values("pk"))
+        client = Client.objects.select_for_update().get(pk=client_id)
+        rows = {"clients.client": _snapshot(Client.objects.filter(pk=client_id))}
+        for model, column in dependents:
+            rows[model._meta.label_lower] = _snapshot(
+                model._base_manager.filter(**{column: client_id}).order_by("pk")
+            )
+        trashed = TrashedClient.objects.create(
+            client_id=client.pk,
+            name=client.name,
+            email=client.email,
+            avatar=client.avatar.name or "",
+            orders_count=client.orders_count,
+            orders_total=client.orders_total,
+            deleted_by=user if user is not None and user.is_authenticated else None,
+            rows=json.loads(json.dumps(rows, cls=_Encoder)),
+        )
+        # One DELETE per table, without model signals: nothing is recorded or cleaned up per
+        # row (the avatar's file stays for a restore), the triggers take the orders out of the
+        # totals, and the events below go out once.
+        with connection.cursor() as cursor:
+            for model, column in (*dependents, (Client, "id")):
+                table, name = (connection.ops.quote_name(n) for n in (model._meta.db_table, column))
+                cursor.execute(f"DELETE FROM {table} WHERE {name} = %s", [client_id])
+                kept = len(rows[model._meta.label_lower]["values"])
+                if cursor.rowcount != kept:  # a row slipped in unlocked: nothing is trashed
+                    raise TrashError(
+                        _("This client changed while it was being deleted: try again."),
+                        code="busy",
+                    )
+        entry_record(
+            instance=client,
+            action=Entry.Action.DELETE,
+            event=Entry.Event.TRASH,
+            data={"orders": client.orders_count},
+        )
+        events.send_after_commit(events.clients_changed)
+        events.send_after_commit(events.order_changed, order_id=None, deleted=True)
+    return trashed
+
+
+def client_restore(*, client_id: int, into_id: int | None = None) -> RestoreResult:
+    """Bring a trashed client back with its orders, notes and tasks, under the ids they had.
+    With `into_id`, merge what it held into that live client instead (when a new client has
+    taken its email: TrashError "email_taken" says which)."""
+    with transaction.atomic():
+        trashed = TrashedClient.objects.select_for_update().filter(client_id=client_id).first()
+        if trashed is None:
+            raise TrashError(
+                _("This client is no longer in the trash: it was restored or purged."),
+                code="not_found",
+            )
+        (client,) = _objects(Client, trashed.rows["clients.client"])
+        if into_id is None:
+            taken = Client.objects.filter(email=client.email).first()
+            if taken is not None:
+                raise TrashError(
+                    _(
+                        "“%(name)s” now has the email %(email)s: merge the trashed client "
+                        "into it, or change its email first."
+                    )
+                    % {"name": taken.name, "email": taken.email},
+                    code="email_taken",
+                    client=taken,
+                )
+            # The triggers count its orders back in as they are inserted.
+            client.orders_count = client.open_orders_count = 0
+            client.orders_total = ZERO
+            Client.objects.bulk_create([client])  # as it was: no VIP rule, no new history
+            target = client
+        else:
+            target = Client.objects.select_for_update().filter(pk=into_id).first()
+            if target is None:
+                raise TrashError(
+                    _("Client #%(id)s no longer exists.") % {"id": into_id}, code="not_found"
+                )
+        restored = {}
+        for model, column in _dependents():
+            snapshot = trashed.rows.get(model._meta.label_lower)
+            if not snapshot:
+                continue
+            instances = _objects(model, snapshot, **{column: target.pk})
+            _forget_missing_references(model, instances, skip=column)
+            model._base_manager.bulk_create(instances, batch_size=2000)
+            restored[model] = len(instances)
+        orders = restored.get(Order, 0)
+        if into_id is None:
+            entry_record(
+                instance=target,
+                action=Entry.Action.CREATE,
+                event=Entry.Event.RESTORE,
+                data={"orders": orders},
+            )
+        else:
+            entries_move(from_client_id=client_id, to_client_id=target.pk, keep=Client)
+            _merge_fields(source=client, target=target, orders_moved=orders)
+            if client.avatar:  # not taken by the target: nothing points at the file now
+                name = client.avatar.name
+                transaction.on_commit(lambda: client.avatar.storage.delete(name), robust=True)
+        trashed.delete()
+        events.send_after_commit(events.clients_changed)
+        events.send_after_commit(events.order_changed, order_id=None, deleted=False)
+    target.refresh_from_db()
+    return RestoreResult(client=target, orders=orders, merged=into_id is not None)
+
+
+def trash_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete for good what has been in the trash longer than `older_than` (TRASH_DAYS; None
+    ... all of it, when a superuser empties the trash), and the avatars' files once the
+    transaction commits. Returns how many clients were purged."""
+    trash = TrashedClient.objects.all()
+    if older_than is not None:
+        trash = trash.filter(deleted_at__lt=timezone.now() - older_than)
+    with transaction.atomic():
+        names = list(trash.select_for_update().values_list("avatar", flat=True))
+        purged, _counts = trash.delete()
+        names = [name for name in names if name]
+        if names:
+            transaction.on_commit(lambda: _files_delete(names), robust=True)
+    return purged
+
+
+def _files_delete(names: list[str]) -> None:
+    storage = Client._meta.get_field("avatar").storage
+    still_used = set(Client.objects.filter(avatar__in=names).values_list("avatar", flat=True))
+    for name in set(names) - still_used:
+        storage.delete(name)
 
 
 # --- The stored roll-ups (clients/triggers.py) -------------------------------------------------

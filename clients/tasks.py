@@ -1,8 +1,10 @@
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
-from clients.services import missing_triggers, totals_drift, totals_fix
+from clients.services import missing_triggers, totals_drift, totals_fix, trash_purge
 
 logger = logging.getLogger(__name__)
 
@@ -21,3 +23,12 @@ def check_totals() -> dict:
     if drift:
         logger.error("check_totals: %d client(s) drifted, %d fixed", len(drift), fixed)
     return {"drifted": len(drift), "fixed": fixed, "missing_triggers": missing}
+
+
+@shared_task(name="clients.purge_trash")
+def purge_trash() -> dict:
+    """Daily: what has been in the trash longer than TRASH_DAYS is deleted for good."""
+    purged = trash_purge(older_than=timedelta(days=settings.TRASH_DAYS))
+    if purged:
+        logger.info("purge_trash: %d client(s) deleted for good", purged)
+    return {"purged": purged}

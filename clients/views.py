@@ -5,28 +5,57 @@ several rows from services.
 Each view names the one permission its action needs (clients/permissions.py): a guest is sent
 to the login page, a logged-in user without it gets the 403 page and nothing changes."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.contrib.auth.mixins import PermissionRequiredMixin, UserPassesTestMixin
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import View
-from django.views.generic import CreateView, DeleteView, DetailView, FormView, ListView, UpdateView
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    FormView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 
 from clients import permissions
 from clients.cache import client_list_page
 from clients.forms import ClientForm, ClientMergeForm, OrderForm, OrderStatusForm
-from clients.models import Client, Order
-from clients.selectors import EXPORT_CHUNK_SIZE, ClientListSpec, aiter_export, iter_export
-from clients.services import MergeError, client_merge
+from clients.models import Client, Order, TrashedClient
+from clients.selectors import (
+    EXPORT_CHUNK_SIZE,
+    ClientListSpec,
+    aiter_export,
+    iter_export,
+    trash_list,
+)
+from clients.services import (
+    MergeError,
+    TrashError,
+    client_merge,
+    client_restore,
+    client_trash,
+    trash_purge,
+)
 from core.mixins import AtomicFormMixin
 
 # --- Clients --------------------------------------------------------------------------------
@@ -149,24 +178,140 @@ class ClientUpdateView(
 
 
 class ClientDeleteView(PermissionRequiredMixin, DeleteView):
+    """Delete = move to the trash (clients.services.client_trash), restorable for TRASH_DAYS
+    at /clients/trash/."""
+
     permission_required = permissions.DELETE_CLIENT
     model = Client
-    success_url = reverse_lazy("clients:list")
 
     def get_context_data(self, **kwargs):
-        # The orders go with the client (CASCADE): say so before, and after.
-        return super().get_context_data(orders_count=self.object.orders.count(), **kwargs)
+        until = timezone.now() + timedelta(days=settings.TRASH_DAYS)
+        return super().get_context_data(
+            restorable_until=until, trash_days=settings.TRASH_DAYS, **kwargs
+        )
 
     def form_valid(self, form):
-        name = self.object.name
-        orders = self.object.orders.count()
-        response = super().form_valid(form)
-        messages.success(
-            self.request,
-            f"Client “{name}” was deleted. {orders} order{pluralize(orders)} "
-            f"{pluralize(orders, 'was,were')} deleted with it.",
+        try:
+            trashed = client_trash(client_id=self.object.pk, user=self.request.user)
+        except TrashError as error:
+            messages.error(self.request, str(error))
+            return redirect("clients:detail", self.object.pk)
+        text = ngettext(
+            "“%(name)s” and its %(orders)d order were moved to the trash, restorable until "
+            "%(until)s.",
+            "“%(name)s” and its %(orders)d orders were moved to the trash, restorable until "
+            "%(until)s.",
+            trashed.orders_count,
+        ) % {
+            "name": trashed.name,
+            "orders": trashed.orders_count,
+            "until": date_format(timezone.localdate(trashed.restorable_until)),
+        }
+        link = format_html('<a href="{}">{}</a>', reverse("clients:trash"), _("Open the trash"))
+        messages.success(self.request, format_html("{} {}", text, link))
+        return redirect("clients:list")
+
+
+# --- The trash ---------------------------------------------------------------------------------
+class TrashListView(PermissionRequiredMixin, ListView):
+    """Deleted clients, newest first, searchable by name or email: restorable by whoever may
+    delete clients; a superuser may empty it."""
+
+    permission_required = permissions.DELETE_CLIENT
+    template_name = "clients/trash.html"
+    context_object_name = "trashed"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return trash_list(q=self.request.GET.get("q", ""))
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = Paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            q=self.request.GET.get("q", "").strip(),
+            trash_days=settings.TRASH_DAYS,
+            can_empty=self.request.user.is_superuser,
+            can_merge=self.request.user.has_perm(permissions.MERGE_CLIENT),
+            **kwargs,
         )
-        return response
+
+
+class ClientRestoreView(PermissionRequiredMixin, View):
+    """POST: bring a trashed client back with its orders. When a live client has taken its
+    email, the answer (409) says which and offers to merge into it (`into`, which needs the
+    merge permission too)."""
+
+    permission_required = permissions.DELETE_CLIENT
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        into = request.POST.get("into")
+        if into is not None:
+            if not request.user.has_perm(permissions.MERGE_CLIENT):
+                raise PermissionDenied
+            if not into.isdigit():
+                return HttpResponseBadRequest(_("Choose the client to merge into."))
+        try:
+            result = client_restore(client_id=pk, into_id=int(into) if into else None)
+        except TrashError as error:
+            if error.code == "email_taken":
+                trashed = get_object_or_404(TrashedClient.objects.defer("rows"), client_id=pk)
+                context = {
+                    "trashed": trashed,
+                    "taken": error.client,
+                    "taken_url": reverse("clients:detail", args=[error.client.pk]),
+                    "message": str(error),
+                    "can_merge": request.user.has_perm(permissions.MERGE_CLIENT),
+                }
+                template = "clients/restore_conflict.html"
+                return TemplateResponse(request, template, context, status=409)
+            messages.error(request, str(error))
+            return redirect("clients:trash")
+        text = (
+            ngettext(
+                "Merged the trashed client into “%(name)s”: %(orders)d order moved.",
+                "Merged the trashed client into “%(name)s”: %(orders)d orders moved.",
+                result.orders,
+            )
+            if result.merged
+            else ngettext(
+                "“%(name)s” was restored with its %(orders)d order.",
+                "“%(name)s” was restored with its %(orders)d orders.",
+                result.orders,
+            )
+        )
+        messages.success(request, text % {"name": result.client.name, "orders": result.orders})
+        return redirect("clients:detail", result.client.pk)
+
+
+class TrashEmptyView(UserPassesTestMixin, TemplateView):
+    """Superusers only: purge everything in the trash now (the daily purge takes what is older
+    than TRASH_DAYS)."""
+
+    template_name = "clients/trash_empty.html"
+
+    def test_func(self) -> bool:
+        return self.request.user.is_superuser
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(count=TrashedClient.objects.count(), **kwargs)
+
+    def post(self, request):
+        purged = trash_purge()
+        messages.success(
+            request,
+            ngettext(
+                "The trash was emptied: %(count)d client deleted for good.",
+                "The trash was emptied: %(count)d clients deleted for good.",
+                purged,
+            )
+            % {"count": purged},
+        )
+        return redirect("clients:trash")
 
 
 class ClientDetailView(PermissionRequiredMixin, DetailView):

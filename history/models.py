@@ -40,6 +40,8 @@ class Entry(AbstractLogEntry):
         MERGE = "merge", _("merge")
         IMPORT = "import", _("import")
         REVERT = "revert", _("import reverted")
+        TRASH = "trash", _("moved to the trash")
+        RESTORE = "restore", _("restored from the trash")
 
     # auditlog's fields, without the indexes no query here uses: every index is paid on every
     # write of every tracked row. Entries are read by client (below) or by object. No foreign

@@ -84,8 +84,8 @@ def test_every_operation_declares_its_security_and_error_answers(api):
         assert "WWW-Authenticate" in operation["responses"]["401"]["headers"], where
     # clients and orders: list, create, read, put, patch, delete; the merge; the stats; the
     # imports: clients and orders uploaded, one read, revert, cancel; notes and tasks: list,
-    # create, read, put, patch, delete; a client's history
-    assert seen == 32
+    # create, read, put, patch, delete; a client's history; the restore from the trash
+    assert seen == 33
 
 
 def test_list_and_detail_operations_declare_404(api):

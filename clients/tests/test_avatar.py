@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from clients.models import Client
+from clients.services import trash_purge
 from clients.tests.factories import ClientFactory, image_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_oversize_file_is_rejected(member_client):
     assert "larger than 2 MB" in response.context["form"].errors["avatar"][0]
 
 
-def test_replacing_and_deleting_an_avatar_removes_the_old_file(
+def test_replacing_an_avatar_and_purging_its_client_remove_the_files(
     member_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -105,6 +106,9 @@ def test_replacing_and_deleting_an_avatar_removes_the_old_file(
     assert second.exists()
     with django_capture_on_commit_callbacks(execute=True):
         member_client.post(f"/clients/{client.pk}/edit/delete/")
+    assert second.exists()  # in the trash: restorable with its avatar
+    with django_capture_on_commit_callbacks(execute=True):
+        trash_purge()
     assert not second.exists()
 
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clients.models import Client, Order
+from clients.models import Client, Order, TrashedClient
 from clients.tests.factories import ClientFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +119,13 @@ def test_delete_confirmation_states_how_many_orders_go_with_it(member_client):
     c = ClientFactory(name="Gone")
     OrderFactory.create_batch(3, client=c)
     html = member_client.get(f"/clients/{c.pk}/edit/delete/").text
-    assert "3 orders will be deleted with it." in html
+    assert "Its 3 orders go with it, and come back with them." in html
+    assert "will be moved to the trash, restorable until" in html
 
 
-@pytest.mark.parametrize(("orders", "text"), [(0, "0 orders"), (1, "1 order will")])
+@pytest.mark.parametrize(
+    ("orders", "text"), [(0, "It has no orders."), (1, "Its 1 order goes with it")]
+)
 def test_delete_confirmation_pluralises_the_order_count(member_client, orders, text):
     c = ClientFactory()
     OrderFactory.create_batch(orders, client=c)
@@ -135,16 +138,17 @@ def test_delete_removes_the_orders_and_the_message_counts_them(member_client):
     kept = OrderFactory()
     response = member_client.post(f"/clients/{c.pk}/edit/delete/", follow=True)
     assert response.redirect_chain == [("/clients/", 302)]
-    assert "Client “Gone” was deleted. 3 orders were deleted with it." in response.text
+    assert "“Gone” and its 3 orders were moved to the trash, restorable until" in response.text
     assert not Client.objects.filter(pk=c.pk).exists()
     assert list(Order.objects.all()) == [kept]
+    assert TrashedClient.objects.get().orders_count == 3
 
 
 def test_delete_message_for_one_order_is_singular(member_client):
     c = ClientFactory(name="Gone")
     OrderFactory(client=c)
     response = member_client.post(f"/clients/{c.pk}/edit/delete/", follow=True)
-    assert "1 order was deleted with it." in response.text
+    assert "“Gone” and its 1 order were moved to the trash" in response.text
 
 
 def test_shows_open_orders_and_links_to_the_clients_orders_list(member_client):
