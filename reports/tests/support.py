@@ -31,3 +31,11 @@ def parse_report(text: str) -> tuple[list[list[str]], dict[str, list[str]]]:
     blank = rows.index([])
     totals = {row[0]: row[1:] for row in rows[blank + 2 :]}
     return rows[1:blank], totals
+
+
+SEPTEMBER, NOVEMBER = date(2026, 9, 1), date(2026, 11, 1)
+
+
+def reports_mailed(outbox) -> list[str]:
+    """The subjects of the monthly reports among the mails sent (not the alerts)."""
+    return [message.subject for message in outbox if message.attachments]
