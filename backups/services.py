@@ -499,8 +499,10 @@ def backup_restore(path: Path, *, using: str = "default") -> RestoreResult:
         else:
             _sqlite_restore(connection, dump)
         # The database is in: now the media, by renames within MEDIA_ROOT's file system.
-        for entry in staging.iterdir():
-            entry.rename(media_root / entry.name)
+        for staged in sorted(p for p in staging.rglob("*") if p.is_file()):
+            target = media_root / staged.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)  # folders may be there, empty
+            staged.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
