@@ -227,7 +227,9 @@ def _objects(model: type[models.Model], snapshot: dict, **overrides) -> list[mod
     instances = []
     for values in snapshot["values"]:
         kwargs = {field.attname: field.to_python(values[i]) for i, field in known}
-        instances.append(model(**kwargs, **overrides))
+        instance = model(**(kwargs | overrides))
+        instance._restored = kwargs  # what bulk_create may overwrite (_insert_as_they_were)
+        instances.append(instance)
     return instances
 
 
@@ -244,6 +246,21 @@ def _forget_missing_references(model: type[models.Model], instances: list, *, sk
         for obj in instances:
             if getattr(obj, field.attname) not in existing | {None}:
                 setattr(obj, field.attname, None)
+
+
+def _insert_as_they_were(model: type[models.Model], instances: list) -> None:
+    """INSERT the rows with the values they had: bulk_create sends no signal, but it does stamp
+    auto_now(_add) dates with the time of the insert, so those are written back after it."""
+    model._base_manager.bulk_create(instances, batch_size=2000)
+    stamped = [
+        field.attname
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    if stamped:
+        for obj in instances:
+            kept = {name: obj._restored[name] for name in stamped if name in obj._restored}
+            model._base_manager.filter(pk=obj.pk).update(**kept)
 
 
 def client_trash(*, client_id: int, user=None) -> TrashedClient:
@@ -323,7 +340,7 @@ def client_restore(*, client_id: int, into_id: int | None = None) -> RestoreResu
             # The triggers count its orders back in as they are inserted.
             client.orders_count = client.open_orders_count = 0
             client.orders_total = ZERO
-            Client.objects.bulk_create([client])  # as it was: no VIP rule, no new history
+            _insert_as_they_were(Client, [client])  # no VIP rule, no new history
             target = client
         else:
             target = Client.objects.select_for_update().filter(pk=into_id).first()
@@ -338,7 +355,7 @@ def client_restore(*, client_id: int, into_id: int | None = None) -> RestoreResu
                 continue
             instances = _objects(model, snapshot, **{column: target.pk})
             _forget_missing_references(model, instances, skip=column)
-            model._base_manager.bulk_create(instances, batch_size=2000)
+            _insert_as_they_were(model, instances)
             restored[model] = len(instances)
         orders = restored.get(Order, 0)
         if into_id is None:

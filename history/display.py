@@ -104,6 +104,21 @@ def headline(entry: Entry) -> str:
             "orders": data.get("orders_deleted", 0),
             "restored": data.get("clients_restored", 0),
         }
+    if entry.event in (Entry.Event.TRASH, Entry.Event.RESTORE):
+        orders = data.get("orders", 0)
+        if entry.event == Entry.Event.TRASH:
+            text = ngettext(
+                "Moved to the trash with its %(orders)d order",
+                "Moved to the trash with its %(orders)d orders",
+                orders,
+            )
+        else:
+            text = ngettext(
+                "Restored from the trash with its %(orders)d order",
+                "Restored from the trash with its %(orders)d orders",
+                orders,
+            )
+        return text % {"orders": orders}
     if entry.event == Entry.Event.REVERT:
         return _("Put back by the revert of import #%(import)s") % {
             "import": data.get("import", "?")
