@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from backups import services
-from backups.services import BackupError, backup_create, backup_prune, backups_list
+from backups.services import DUMP_NAMES, BackupError, backup_create, backup_prune, backups_list
 from backups.tests.conftest import media_tree
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,11 +35,12 @@ def test_a_backup_is_one_file_with_the_database_the_media_and_a_manifest(seeded,
     members = _members(result.path)
     media = {f"media/{name}" for name in media_tree(settings.MEDIA_ROOT)}
     assert len(media) == 2
-    assert set(members) == {"database.sqlite3", "manifest.json", *media}
+    dump = DUMP_NAMES[connection.vendor]
+    assert set(members) == {dump, "manifest.json", *media}
     manifest = _manifest(result.path)
     assert manifest["format"] == "mini-crm-backup"
     assert manifest["version"] == 1
-    assert manifest["vendor"] == "sqlite"
+    assert manifest["vendor"] == connection.vendor
     assert manifest["tables"]["clients_client"] == 3
     assert manifest["tables"]["clients_order"] == 5
     assert manifest["tables"]["auth_user"] == 1
@@ -47,7 +48,7 @@ def test_a_backup_is_one_file_with_the_database_the_media_and_a_manifest(seeded,
     assert ["clients", "0001_initial"] in manifest["migrations"]
     media_bytes = sum(member.size for name, member in members.items() if name in media)
     assert manifest["media"] == {"files": 2, "bytes": media_bytes}
-    assert manifest["database"]["size"] == members["database.sqlite3"].size
+    assert manifest["database"]["size"] == members[dump].size
 
 
 def test_a_backup_is_readable_by_its_owner_only(seeded):
@@ -162,6 +163,7 @@ def test_a_failed_dump_is_a_clear_error_and_leaves_nothing(seeded, backup_dir, m
         raise BackupError("pg_dump failed: connection refused")
 
     monkeypatch.setattr(services, "_sqlite_dump", failing_dump)
+    monkeypatch.setattr(services, "_pg_dump", failing_dump)
 
     with pytest.raises(CommandError, match="pg_dump failed: connection refused"):
         call_command("backup")

@@ -14,12 +14,14 @@ from django.db import connection
 from backups.services import (
     backup_create,
     backup_restore,
+    cache_forget,
     database_summary,
     live_summary,
 )
 from backups.tests.conftest import delete_orders, manage, media_tree
 from clients.models import Client
-from clients.tests.factories import ClientFactory
+from clients.tests.factories import UserFactory
+from core.testing import DEAD_REDIS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,6 +59,9 @@ def test_a_backup_restored_into_an_empty_site_is_the_site_it_was(backup, setting
     assert "2 media files, all matching the backup" in out
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's; test_postgres.py has PostgreSQL's"
+)
 def test_a_restore_into_a_new_database_file_in_its_own_process(seeded, settings, tmp_path):
     """The command as an operator runs it: a fresh SQLite file (no tables at all), a new media
     folder, the counts and checksums read back from that file."""
@@ -96,9 +101,6 @@ def test_a_database_with_data_is_refused_and_left_alone(seeded, settings):
 
 def test_one_user_is_data_enough_to_refuse(backup):
     path, _ = backup
-    ClientFactory.__module__  # noqa: B018 (the factories module is loaded; a user follows)
-    from clients.tests.factories import UserFactory
-
     UserFactory(username="someone")
 
     with pytest.raises(CommandError, match=r"auth_user \(1\)"):
@@ -147,6 +149,10 @@ def _rewrite(path, out, *, manifest=None, drop=(), add=(), tamper=None):
     return out
 
 
+def _other(manifest) -> str:
+    return {"sqlite": "postgresql", "postgresql": "sqlite"}[manifest["vendor"]]
+
+
 def _write(out, data: bytes):
     out.write_bytes(data)
     return out
@@ -163,7 +169,7 @@ def _write(out, data: bytes):
         ),
         (lambda path, out: _rewrite(path, out, drop=["manifest.json"]), "has no manifest"),
         (
-            lambda path, out: _rewrite(path, out, drop=["database.sqlite3"]),
+            lambda path, out: _rewrite(path, out, drop=["database.sqlite3", "database.pgdump"]),
             "has no database dump",
         ),
         (
@@ -179,8 +185,8 @@ def _write(out, data: bytes):
             "this version reads format 1",
         ),
         (
-            lambda path, out: _rewrite(path, out, manifest=lambda m: {**m, "vendor": "postgresql"}),
-            "holds a postgresql database; this site runs on sqlite",
+            lambda path, out: _rewrite(path, out, manifest=lambda m: {**m, "vendor": _other(m)}),
+            r"holds a \w+ database; this site runs on \w+",
         ),
         (
             lambda path, out: _rewrite(
@@ -266,3 +272,9 @@ def test_the_database_connection_is_usable_after_a_restore(backup):
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM clients_order")
         assert cursor.fetchone()[0] == 5
+
+
+def test_a_dead_redis_is_reported_not_raised(settings):
+    settings.CACHES = DEAD_REDIS
+
+    assert cache_forget() is False
