@@ -42,16 +42,27 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media \
     CELERY_BEAT_SCHEDULE_FILENAME=/tmp/celerybeat-schedule
+# pg_dump and pg_restore for `manage.py backup` and `restore` (backups/): compose runs
+# PostgreSQL 17 and pg_dump refuses a server newer than itself, while bookworm ships 15, so the
+# client (no server) comes from PostgreSQL's own apt repository, signed by its published key.
+ARG PG_MAJOR=17
+ADD --chmod=644 https://www.postgresql.org/media/keys/ACCC4CF8.asc /usr/share/keyrings/pgdg.asc
+RUN echo "deb [signed-by=/usr/share/keyrings/pgdg.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}=${PG_MAJOR}.*" \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 crm \
     && useradd --system --uid 10001 --gid crm --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin crm \
-    && mkdir -p /data/media \
-    && chown crm:crm /data/media
+    && mkdir -p /data/media /data/backups \
+    && chown crm:crm /data/media /data/backups
 WORKDIR /app
-# The code stays root-owned and read-only for the app user; it writes only /data/media and /tmp.
+# The code stays root-owned and read-only for the app user; it writes only /data/media,
+# /data/backups (a new named volume takes the folder's owner) and /tmp.
 COPY --from=build /app /app
 USER 10001:10001
-VOLUME ["/data/media"]
+VOLUME ["/data/media", "/data/backups"]
 EXPOSE 8000 8001
 # /health/ answers without the database; bin/healthcheck sends an allowed Host header. The ws
 # service checks its own port, the worker pings Celery (see docker-compose.yml).
