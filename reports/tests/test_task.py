@@ -120,3 +120,40 @@ def test_beat_runs_the_report_at_7_on_the_first_in_the_project_time_zone():
     assert entry["schedule"] == crontab(minute="0", hour="7", day_of_month="1")
     assert app.conf.timezone == django_settings.TIME_ZONE
     assert app.conf.beat_schedule["monthly-order-report"]["task"] in app.tasks
+
+
+def test_an_attempt_ends_long_before_the_broker_would_redeliver_it(settings):
+    """The soft limit interrupts a stuck attempt inside the task (FAILED, admins told); the hard
+    limit kills what the soft one cannot; both end the attempt before Redis hands the unacked
+    task to another worker (visibility_timeout), and no retry waits longer than the lease."""
+    task = app.tasks["reports.send_monthly_report"]
+    visibility = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    lease = django_settings.REPORT_CLAIM_LEASE_MINUTES * 60
+
+    assert (task.soft_time_limit, task.time_limit) == (30 * 60, 35 * 60)
+    assert lease < task.soft_time_limit < task.time_limit < visibility
+    assert max(600, lease) < visibility  # the longest retry countdown
+
+
+def test_the_soft_time_limit_marks_the_month_failed_and_alerts_without_retrying(
+    monkeypatch, settings
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from reports import services
+
+    settings.ADMINS = ["ops@mail.test"]
+
+    def stuck(*, month, out):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services, "monthly_report_write_csv", stuck)
+
+    result = send_monthly_report.apply(kwargs={"month": "2026-10"})
+
+    assert isinstance(result.result, SoftTimeLimitExceeded)
+    run = ReportRun.objects.get(month=OCTOBER)
+    assert (run.status, run.attempts) == (ReportRun.Status.FAILED, 1)
+    [alert] = mail.outbox
+    assert alert.to == ["ops@mail.test"]
+    assert "SoftTimeLimitExceeded" in alert.body
