@@ -23,13 +23,6 @@ def replaced_settings(app_configs, **kwargs):
     ]
 
 
-# Ordering fields that no index leads yet, each waiting for one in its app (model label,
-# field): until then `/api/tasks/?ordering=due_at` sorts the whole table, as it always has. The
-# list may only shrink: api/tests/test_ordering.py fails once an entry has its index or is no
-# longer an ordering field, so that it is removed.
-UNINDEXED_ORDERING = frozenset({("timeline.Task", "due_at"), ("timeline.Task", "created_at")})
-
-
 @register(Tags.urls, Tags.models)
 def ordering_fields_have_indexes(app_configs, **kwargs):
     """Every name in an API view's `ordering_fields` is a field that leads an index: a sort on
@@ -70,7 +63,7 @@ def ordering_errors(views) -> list[Error]:
         indexed = indexed_fields(model)
         for field in fields:
             field = field if isinstance(field, str) else field[0]
-            if field in indexed or (model._meta.label, field) in UNINDEXED_ORDERING:
+            if field in indexed:
                 continue
             errors.append(
                 Error(

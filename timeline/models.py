@@ -104,6 +104,9 @@ class Task(models.Model):
             # /tasks/ (one assignee's, open first, by due date) and the daily digest.
             models.Index(fields=["assignee", "done", "due_at"], name="task_assignee_due"),
             models.Index(fields=["done", "due_at"], name="task_due"),
+            # The API's ?ordering= on due_at and created_at (api/checks.py: only indexed fields).
+            models.Index(fields=["due_at", "id"], name="task_by_due"),
+            models.Index(fields=["-created_at", "-id"], name="task_newest"),
         ]
         permissions = [("moderate_task", _("Can edit and delete anyone's tasks"))]
         constraints = [
