@@ -128,6 +128,8 @@ def _processes(tmp: Path, smtp_port: int, inbox: SmtpInbox) -> Iterator[Stack]:
     env.update(
         DATABASE_URL=postgres_url(settings.DATABASES["default"], name=STACK_DATABASE),
         REDIS_URL=os.environ["REDIS_URL"],
+        # A schedule of its own: beat fires at start whatever a left-over file says it missed.
+        CELERY_BEAT_SCHEDULE_FILENAME=str(tmp / "state" / "celerybeat-schedule"),
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         # Production as deployed behind a TLS terminator: HTTPS redirect, Secure cookies, HSTS.
