@@ -108,9 +108,16 @@ def _checksum_tables() -> list[str]:
     return [Client._meta.db_table, Order._meta.db_table]
 
 
-def database_summary(cursor, *, tables: list[str], quote) -> dict:
+def database_summary(
+    cursor, *, tables: list[str], quote, rows_cursor=None, row_text: bool = False
+) -> dict:
     """Every table's row count, and a SHA-256 of the clients' and orders' rows (every column,
-    in id order), read through a DB-API `cursor`: what a restore must reproduce."""
+    in id order), read through a DB-API `cursor`: what a restore must reproduce. The rows are
+    read through `rows_cursor` when given: a server-side cursor streams a million orders in
+    batches where a client-side one would hold them all in memory. `row_text` (PostgreSQL):
+    each row is hashed as the server writes it as text (`t::text`), three times faster than
+    formatting each value in Python (a million orders: docs/backups.md)."""
+    rows_cursor = rows_cursor or cursor
     counts = {}
     for table in sorted(tables):
         cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")
@@ -120,9 +127,13 @@ def database_summary(cursor, *, tables: list[str], quote) -> dict:
         if table not in counts:
             continue
         digest = hashlib.sha256()
-        cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY id")
+        cursor.execute(f"SELECT * FROM {quote(table)} WHERE 1 = 0")
         digest.update("\x1f".join(column[0] for column in cursor.description).encode())
-        while rows := cursor.fetchmany(2000):
+        if row_text:
+            rows_cursor.execute(f"SELECT t::text FROM {quote(table)} t ORDER BY id")
+        else:
+            rows_cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY id")
+        while rows := rows_cursor.fetchmany(2000):
             for row in rows:
                 line = "\x1f".join("\\N" if value is None else str(value) for value in row)
                 digest.update(b"\x1e" + line.encode())
@@ -133,9 +144,15 @@ def database_summary(cursor, *, tables: list[str], quote) -> dict:
 def live_summary(*, using: str = "default") -> dict:
     """database_summary() of a configured database."""
     connection = connections[using]
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.chunked_cursor() as rows_cursor:
         tables = connection.introspection.table_names(cursor)
-        return database_summary(cursor, tables=tables, quote=connection.ops.quote_name)
+        return database_summary(
+            cursor,
+            tables=tables,
+            quote=connection.ops.quote_name,
+            rows_cursor=rows_cursor,
+            row_text=connection.vendor == "postgresql",
+        )
 
 
 def _applied_migrations(cursor) -> list[list[str]]:
@@ -299,7 +316,14 @@ def _pg_dump(connection, dump: Path) -> tuple[dict, list, str]:
         tables = connection.introspection.table_names(cursor)
         if "django_migrations" not in tables:
             raise BackupError(_("The database is not migrated: there is nothing to back up."))
-        summary = database_summary(cursor, tables=tables, quote=connection.ops.quote_name)
+        with connection.chunked_cursor() as rows_cursor:
+            summary = database_summary(
+                cursor,
+                tables=tables,
+                quote=connection.ops.quote_name,
+                rows_cursor=rows_cursor,
+                row_text=True,
+            )
         migrations = _applied_migrations(cursor)
         # The snapshot lives as long as this transaction: pg_dump runs inside it.
         _run(
