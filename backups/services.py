@@ -184,7 +184,9 @@ def backup_create(*, using: str = "default") -> BackupResult:
     try:
         backup_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise BackupError(_("BACKUP_DIR %(dir)s: %(error)s") % _fmt(backup_dir, error)) from None
+        raise BackupError(
+            _("BACKUP_DIR %(dir)s: %(error)s") % {"dir": backup_dir, "error": error.strerror}
+        ) from None
     started = time.monotonic()
     created = datetime.now(UTC).replace(microsecond=0)
     name = f"mini-crm-{created:%Y%m%dT%H%M%SZ}.tar"
@@ -210,16 +212,27 @@ def backup_create(*, using: str = "default") -> BackupResult:
                 "migrations": migrations,
                 **summary,
             }
-            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+            # It holds password hashes and every client: for the owner's eyes only, from the
+            # first byte.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with (
+                open(descriptor, "wb") as file,
+                tarfile.open(fileobj=file, mode="w", format=tarfile.PAX_FORMAT) as tar,
+            ):
                 tar.add(dump, arcname=dump.name)
                 manifest["media"] = _add_media(tar, Path(settings.MEDIA_ROOT))
                 _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
-            # It holds password hashes and every client: for the owner's eyes only.
-            partial.chmod(0o600)
-            with open(partial, "rb") as file:
+                tar.close()
+                file.flush()
                 os.fsync(file.fileno())
             # The one step that makes it a backup: complete, or not there at all.
             partial.rename(final)
+            _fsync_directory(backup_dir)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise BackupError(
+                _("The backup could not be written: %s.") % (error.strerror or error)
+            ) from error
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -243,8 +256,13 @@ def backup_create(*, using: str = "default") -> BackupResult:
     return result
 
 
-def _fmt(path, error) -> dict:
-    return {"dir": path, "error": error.strerror or error}
+def _fsync_directory(directory: Path) -> None:
+    """The rename itself on disk: a power cut right after leaves the backup, not the partial."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 @contextlib.contextmanager
@@ -452,10 +470,20 @@ def backup_read_manifest(path: Path) -> dict:
             _("%(path)s is a backup of format %(version)s; this version reads format %(ours)s.")
             % {"path": path, "version": manifest.get("version"), "ours": FORMAT_VERSION}
         )
+    shapes = {
+        "created_at": str,
+        "vendor": str,
+        "database": dict,
+        "migrations": list,
+        "tables": dict,
+        "checksums": dict,
+    }
+    if any(not isinstance(manifest.get(key), kind) for key, kind in shapes.items()):
+        raise BackupError(_("%s is damaged: its manifest is incomplete.") % path)
     return manifest
 
 
-def database_is_empty(*, using: str = "default") -> list[str]:
+def database_data_tables(*, using: str = "default") -> list[str]:
     """The tables that hold data (beyond what `migrate` writes by itself), as "name (rows)";
     an empty list means the database may be restored into."""
     connection = connections[using]
@@ -500,7 +528,7 @@ def backup_restore(path: Path, *, using: str = "default") -> RestoreResult:
             )
             % ", ".join(unknown[:5])
         )
-    if busy := database_is_empty(using=using):
+    if busy := database_data_tables(using=using):
         raise BackupError(
             _(
                 "The database is not empty: %(tables)s. Restore only into a new database "
@@ -535,7 +563,12 @@ def backup_restore(path: Path, *, using: str = "default") -> RestoreResult:
     differences = summary_differences(manifest, found)
     if differences:
         raise BackupError(
-            _("The restored database does not match the backup: %s.") % "; ".join(differences)
+            _(
+                "The restored database does not match the backup: %s. Its data are in place: "
+                "do not open the site on them; empty the database and the media folder and "
+                "restore another backup."
+            )
+            % "; ".join(differences)
         )
     return RestoreResult(
         manifest=manifest,
@@ -606,9 +639,14 @@ def _unpack(path: Path, manifest: dict, *, work: Path, staging: Path) -> tuple[P
                 with tar.extractfile(member) as source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out)
                 media_files += 1
-    except (tarfile.TarError, EOFError, OSError) as error:
+    except (tarfile.TarError, EOFError) as error:
         raise BackupError(
             _("%(path)s is damaged: %(error)s") % {"path": path, "error": error}
+        ) from None
+    except OSError as error:  # reading the file, or writing the copy (a full disk)
+        raise BackupError(
+            _("%(path)s could not be unpacked: %(error)s")
+            % {"path": path, "error": error.strerror or error}
         ) from None
     if not found_dump:
         raise BackupError(_("%s is damaged: it has no database dump.") % path)
@@ -637,6 +675,18 @@ def _pg_restore(connection, dump: Path) -> None:
             cursor.execute("CREATE SCHEMA public")
     connection.close()
     # One transaction: a dump that fails halfway leaves the database as it was.
+    try:
+        _pg_restore_run(connection, dump)
+    except BackupError as error:
+        left = (
+            _("The database is left empty, without tables: `manage.py migrate` makes it new.")
+            if tables
+            else _("The database is left as it was.")
+        )
+        raise BackupError(f"{error} {left}") from None
+
+
+def _pg_restore_run(connection, dump: Path) -> None:
     _run(
         [
             "pg_restore",

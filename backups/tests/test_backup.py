@@ -150,8 +150,8 @@ def test_a_failed_backup_leaves_no_file_that_counts_and_prunes_nothing(
 
     monkeypatch.setattr(services, "_add_media", disk_full)
 
-    with pytest.raises(OSError, match="No space left"):
-        backup_create()
+    with pytest.raises(CommandError, match="The backup could not be written: No space left"):
+        call_command("backup")
 
     assert backups_list() == [good]  # the good one is still there, and nothing new counts
     assert sorted(p.name for p in backup_dir.iterdir()) == [".mini-crm-lock", good.name]

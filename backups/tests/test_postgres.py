@@ -58,6 +58,15 @@ def _summary(dbname: str) -> dict:
         return database_summary(cursor, tables=tables, quote=lambda name: f'"{name}"')
 
 
+def _target_url(dbname: str) -> str:
+    url = dj_database_url.parse(os.environ["DATABASE_URL"])
+    password = f":{url['PASSWORD']}" if url["PASSWORD"] else ""
+    return (
+        f"postgres://{url['USER']}{password}@{url['HOST'] or '127.0.0.1'}:{url['PORT'] or 5432}"
+        f"/{dbname}"
+    )
+
+
 @pytest.fixture
 def restored_database():
     _recreate_database(RESTORED_DATABASE)
@@ -88,11 +97,7 @@ def test_a_postgresql_backup_restores_into_a_new_database_exactly(
         assert "database.pgdump" in tar.getnames()
     assert result.manifest["vendor"] == "postgresql"
     media = tmp_path / "restored-media"
-    url = dj_database_url.parse(os.environ["DATABASE_URL"])
-    target_url = (
-        f"postgres://{url['USER']}@{url['HOST'] or '127.0.0.1'}:{url['PORT'] or 5432}"
-        f"/{restored_database}"
-    )
+    target_url = _target_url(restored_database)
 
     done = manage(
         "restore", str(result.path), env={"DATABASE_URL": target_url, "MEDIA_ROOT": str(media)}
@@ -114,6 +119,35 @@ def test_a_postgresql_backup_restores_into_a_new_database_exactly(
     assert again.returncode == 1
     assert "The database is not empty" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_a_failing_pg_restore_leaves_the_new_database_as_it_was(
+    seeded, tmp_path, restored_database
+):
+    result = backup_create()
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pg_restore").write_text(
+        "#!/bin/sh\necho 'pg_restore: error: could not execute query: out of memory' >&2\nexit 1\n"
+    )
+    (fake / "pg_restore").chmod(0o755)
+    media = tmp_path / "restored-media"
+
+    done = manage(
+        "restore",
+        str(result.path),
+        env={
+            "DATABASE_URL": _target_url(restored_database),
+            "MEDIA_ROOT": str(media),
+            "PATH": f"{fake}:{os.environ['PATH']}",
+        },
+    )
+
+    assert done.returncode == 1
+    assert "pg_restore failed: pg_restore: error: could not execute query" in done.stderr
+    assert "The database is left as it was." in done.stderr
+    assert _summary(restored_database)["tables"] == {}
+    assert media_tree(media) == {}
 
 
 def test_the_password_goes_to_pg_dump_in_its_environment_never_its_arguments(

@@ -181,6 +181,10 @@ def _write(out, data: bytes):
             "is not a Mini CRM backup",
         ),
         (
+            lambda path, out: _rewrite(path, out, manifest=lambda m: {**m, "tables": None}),
+            "its manifest is incomplete",
+        ),
+        (
             lambda path, out: _rewrite(path, out, manifest=lambda m: {**m, "version": 99}),
             "this version reads format 1",
         ),
@@ -216,6 +220,7 @@ def _write(out, data: bytes):
         "no-dump",
         "tampered-dump",
         "foreign-format",
+        "incomplete-manifest",
         "future-format",
         "other-vendor",
         "newer-migrations",
