@@ -81,6 +81,8 @@ class ClientViewSet(viewsets.ModelViewSet):
         try:
             client_trash(client_id=instance.pk, user=self.request.user)
         except TrashError as error:
+            if error.code == "not_found":
+                raise NotFound(str(error)) from None
             raise Conflict(str(error)) from None
 
     @extend_schema(

@@ -33,11 +33,14 @@ class ClientAdmin(HistoryAdminMixin, admin.ModelAdmin):
 
     # --- Delete: to the trash, as in the pages and the API ------------------------------------
     def delete_model(self, request, obj):
-        client_trash(client_id=obj.pk, user=request.user)
+        self.delete_queryset(request, Client.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
         for pk in queryset.values_list("pk", flat=True):
-            client_trash(client_id=pk, user=request.user)
+            try:
+                client_trash(client_id=pk, user=request.user)
+            except TrashError as error:  # deleted or merged meanwhile, or busy
+                self.message_user(request, str(error), messages.WARNING)
 
     # --- Merge: the same service and permission as /clients/merge/ ---------------------------
     def has_merge_permission(self, request) -> bool:

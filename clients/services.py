@@ -282,14 +282,20 @@ def _insert_as_they_were(model: type[models.Model], rows: list[dict]) -> None:
 def client_trash(*, client_id: int, user=None) -> TrashedClient:
     """Move the client and what its delete would take (orders, notes, tasks) to the trash, in
     one transaction: out of every list, total, export, report and dashboard (the roll-up
-    triggers see a delete), restorable for TRASH_DAYS. Raises Client.DoesNotExist."""
+    triggers see a delete), restorable for TRASH_DAYS. Raises TrashError: "not_found" (deleted
+    or merged meanwhile), "busy"."""
     with transaction.atomic():
         dependents = _dependents()
         # The dependents' rows first, then the client: an order being edited holds its row and
         # then its client (the roll-up trigger), so the other order would deadlock.
         for model, column in dependents:
             list(model._base_manager.select_for_update().filter(**{column: client_id}).values("pk"))
-        client = Client.objects.select_for_update().get(pk=client_id)
+        client = Client.objects.select_for_update().filter(pk=client_id).first()
+        if client is None:
+            raise TrashError(
+                _("This client no longer exists: it was deleted or merged a moment ago."),
+                code="not_found",
+            )
         rows = {"clients.client": _snapshot(Client.objects.filter(pk=client_id))}
         for model, column in dependents:
             rows[model._meta.label_lower] = _snapshot(

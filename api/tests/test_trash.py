@@ -88,3 +88,17 @@ def test_merging_into_needs_the_merge_permission(staff):
     api.force_login(deleter)
     assert api.post(f"/api/clients/{client.pk}/restore/", {"into": taken.pk}).status_code == 403
     assert TrashedClient.objects.exists()
+
+
+def test_a_delete_racing_another_is_a_404_not_a_500(staff_api, monkeypatch):
+    from api import views
+
+    client = ClientFactory()
+
+    def gone(**kwargs):
+        from clients.services import TrashError
+
+        raise TrashError("gone", code="not_found")
+
+    monkeypatch.setattr(views, "client_trash", gone)
+    assert staff_api.delete(f"/api/clients/{client.pk}/").status_code == 404

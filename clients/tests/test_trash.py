@@ -121,6 +121,13 @@ def test_what_a_client_delete_would_take_is_what_goes_to_the_trash():
         assert cascading == [], model
 
 
+def test_trashing_a_client_gone_meanwhile_is_refused_clearly():
+    with pytest.raises(TrashError) as error:
+        client_trash(client_id=12345)
+    assert error.value.code == "not_found"
+    assert not TrashedClient.objects.exists()
+
+
 def test_a_restore_of_what_is_not_in_the_trash_is_refused():
     with pytest.raises(TrashError) as error:
         client_restore(client_id=12345)
