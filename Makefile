@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	&& { command -v $$p; break; }; done)
 
 .PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean lint-deploy
-.PHONY: bench-report bench-small bench-imports
+.PHONY: bench-report bench-small bench-imports soak
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -115,6 +115,12 @@ bench-imports: install  ## Time importing 100,000 clients and orders (CSV, .xlsx
 .PHONY: bench-timeline
 bench-timeline: install  ## Time the history's cost on order creation and a client page with 10,000 entries
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m bench.timeline $(BENCH_ARGS)
+
+# Its own PostgreSQL (initdb on :18032) and Redis (:18079), never the machine's: it restarts them.
+# Needs nginx, redis-server and PostgreSQL 15's binaries (SOAK_PG_BIN). Not in CI.
+SOAK_SECONDS ?= 300
+soak: install  ## Soak the production stack: 32 users, 5 min, Redis and PostgreSQL restarted (~7 min)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:  ## Remove .venv/ and var/ (the local database and media)
 	rm -rf $(VENV) var
