@@ -541,8 +541,13 @@ def backup_restore(path: Path, *, using: str = "default") -> RestoreResult:
         raise BackupError(
             _("The media folder %s is not empty. Restore only into an empty one.") % media_root
         )
-    media_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".restoring-", dir=media_root))
+    try:
+        media_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".restoring-", dir=media_root))
+    except OSError as error:
+        raise BackupError(
+            _("The media folder %(dir)s: %(error)s") % {"dir": media_root, "error": error.strerror}
+        ) from None
     work = Path(tempfile.mkdtemp(prefix="mini-crm-restore-"))
     try:
         dump, media_files = _unpack(path, manifest, work=work, staging=staging)

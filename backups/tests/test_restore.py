@@ -283,3 +283,14 @@ def test_a_dead_redis_is_reported_not_raised(settings):
     settings.CACHES = DEAD_REDIS
 
     assert cache_forget() is False
+
+
+def test_a_media_folder_that_cannot_be_written_is_a_clear_error(backup, settings, tmp_path):
+    path, _ = backup
+    (tmp_path / "a-file").write_text("not a folder")
+    settings.MEDIA_ROOT = tmp_path / "a-file" / "media"
+
+    with pytest.raises(CommandError, match=r"The media folder .*a-file/media: Not a directory"):
+        call_command("restore", str(path))
+
+    assert not Client.objects.exists()
