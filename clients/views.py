@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -190,26 +190,54 @@ class ClientDeleteView(PermissionRequiredMixin, DeleteView):
             restorable_until=until, trash_days=settings.TRASH_DAYS, **kwargs
         )
 
+    def post(self, request, *args, **kwargs):
+        # Deleted a moment ago (another tab, another user): say where it went, not a 404.
+        if not Client.objects.filter(pk=kwargs["pk"]).exists():
+            gone = _gone(request, kwargs["pk"])
+            if gone is None:
+                raise Http404
+            return gone
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         try:
             trashed = client_trash(client_id=self.object.pk, user=self.request.user)
         except TrashError as error:
             messages.error(self.request, str(error))
-            return redirect("clients:detail", self.object.pk)
-        text = ngettext(
-            "“%(name)s” and its %(orders)d order were moved to the trash, restorable until "
-            "%(until)s.",
-            "“%(name)s” and its %(orders)d orders were moved to the trash, restorable until "
-            "%(until)s.",
-            trashed.orders_count,
-        ) % {
+            return redirect("clients:list")
+        values = {
             "name": trashed.name,
             "orders": trashed.orders_count,
-            "until": date_format(timezone.localdate(trashed.restorable_until)),
+            "until": date_format(timezone.localdate(trashed.restorable_until), "M j, Y"),
         }
+        if trashed.orders_count:
+            text = ngettext(
+                "“%(name)s” and its %(orders)d order were moved to the trash, restorable "
+                "until %(until)s.",
+                "“%(name)s” and its %(orders)d orders were moved to the trash, restorable "
+                "until %(until)s.",
+                trashed.orders_count,
+            )
+        else:
+            text = _("“%(name)s” was moved to the trash, restorable until %(until)s.")
         link = format_html('<a href="{}">{}</a>', reverse("clients:trash"), _("Open the trash"))
-        messages.success(self.request, format_html("{} {}", text, link))
+        messages.success(self.request, format_html("{} {}", text % values, link))
         return redirect("clients:list")
+
+
+def _gone(request, pk: int):
+    """For a client that is in the trash: a redirect to it with a message (to who may see the
+    trash; None for others, whose answer stays the 404 or list of before)."""
+    if not request.user.has_perm(permissions.DELETE_CLIENT):
+        return None
+    trashed = TrashedClient.objects.defer("rows").filter(client_id=pk).first()
+    if trashed is None:
+        return None
+    messages.info(
+        request,
+        _("“%(name)s” is in the trash: restore it from there.") % {"name": trashed.name},
+    )
+    return redirect(f"{reverse('clients:trash')}?{urlencode({'q': trashed.email})}")
 
 
 # --- The trash ---------------------------------------------------------------------------------
@@ -264,6 +292,7 @@ class ClientRestoreView(PermissionRequiredMixin, View):
                     "trashed": trashed,
                     "taken": error.client,
                     "taken_url": reverse("clients:detail", args=[error.client.pk]),
+                    "taken_edit_url": reverse("clients:edit", args=[error.client.pk]),
                     "message": str(error),
                     "can_merge": request.user.has_perm(permissions.MERGE_CLIENT),
                 }
@@ -271,19 +300,20 @@ class ClientRestoreView(PermissionRequiredMixin, View):
                 return TemplateResponse(request, template, context, status=409)
             messages.error(request, str(error))
             return redirect("clients:trash")
-        text = (
-            ngettext(
+        if result.merged:
+            text = ngettext(
                 "Merged the trashed client into “%(name)s”: %(orders)d order moved.",
                 "Merged the trashed client into “%(name)s”: %(orders)d orders moved.",
                 result.orders,
             )
-            if result.merged
-            else ngettext(
+        elif result.orders:
+            text = ngettext(
                 "“%(name)s” was restored with its %(orders)d order.",
                 "“%(name)s” was restored with its %(orders)d orders.",
                 result.orders,
             )
-        )
+        else:
+            text = _("“%(name)s” was restored.")
         messages.success(request, text % {"name": result.client.name, "orders": result.orders})
         return redirect("clients:detail", result.client.pk)
 
@@ -322,6 +352,16 @@ class ClientDetailView(PermissionRequiredMixin, DetailView):
     model = Client
     context_object_name = "client"
     orders_per_page = 25
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # An old link to a client now in the trash: there, rather than "not found".
+            gone = _gone(request, kwargs["pk"])
+            if gone is None:
+                raise
+            return gone
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -119,7 +119,7 @@ def test_delete_confirmation_states_how_many_orders_go_with_it(member_client):
     c = ClientFactory(name="Gone")
     OrderFactory.create_batch(3, client=c)
     html = member_client.get(f"/clients/{c.pk}/edit/delete/").text
-    assert "Its 3 orders go with it, and come back with them." in html
+    assert "Its 3 orders go with it, and come back with it." in html
     assert "will be moved to the trash, restorable until" in html
 
 

@@ -348,3 +348,33 @@ def test_the_history_says_trashed_and_restored(member):
         "Moved to the trash with its 1 order",
         "Restored from the trash with its 1 order",
     ]
+
+
+def test_a_client_without_orders_is_trashed_and_restored_in_plain_words(member_client, member):
+    client = ClientFactory(name="Chloé")
+    response = member_client.post(f"/clients/{client.pk}/edit/delete/", follow=True)
+    assert "“Chloé” was moved to the trash, restorable until" in response.text
+    restored = member_client.post(f"/clients/{client.pk}/restore/", follow=True)
+    assert "“Chloé” was restored." in restored.text
+
+
+def test_a_trashed_clients_old_links_lead_to_the_trash(member_client, member, client, sales):
+    trashed = ClientFactory(name="Gone", email="gone@mail.test")
+    client_trash(client_id=trashed.pk, user=member)
+    for url in (f"/clients/{trashed.pk}/", f"/clients/{trashed.pk}/edit/delete/"):
+        method = member_client.get if url.endswith(f"{trashed.pk}/") else member_client.post
+        response = method(url, follow=True)
+        assert response.redirect_chain[-1][0] == "/clients/trash/?q=gone%40mail.test"
+        assert "“Gone” is in the trash: restore it from there." in response.text
+    # Who may not see the trash gets the 404 of before; an id never used, too.
+    client.force_login(sales)
+    assert client.get(f"/clients/{trashed.pk}/").status_code == 404
+    assert member_client.get("/clients/987654/").status_code == 404
+
+
+def test_the_trash_is_cards_on_a_phone_and_searches_say_so(member_client, member):
+    trashed = ClientFactory(name="Ada", email="ada@mail.test")
+    client_trash(client_id=trashed.pk, user=member)
+    html = member_client.get("/clients/trash/", {"q": "ada"}).text
+    assert 'class="striped client-table"' in html  # the list's card layout below 576 px
+    assert "1 client in the trash matching “ada”" in html
