@@ -316,6 +316,7 @@ DEV_ONLY = {
     "Procfile",
     "bin/stack",
     "bin/install-system-deps",
+    "bin/backup-roundtrip",
     "bin/screenshots",
     "deploy/compose-spec.schema.json",
     ".env",
