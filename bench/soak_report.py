@@ -282,7 +282,9 @@ def rss_rows(
 ) -> list[RssRow]:
     """counts: role -> (processes at start, at end, distinct pids seen over the run)."""
     rows = []
-    for role in dict.fromkeys([*start, *end]):
+    # The stack's processes first, in a fixed order, then the services.
+    rank = {role: i for i, role in enumerate([*RSS_TARGET_ROLES, "postgres", "redis"])}
+    for role in sorted({*start, *end}, key=lambda r: (rank.get(r, len(rank)), r)):
         n = (counts or {}).get(role)
         processes = ""
         if n:
