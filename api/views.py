@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -30,6 +32,9 @@ from clients.cache import TIMEOUT
 from clients.models import Client, Order
 from clients.permissions import MERGE_CLIENT
 from clients.services import MergeError, TrashError, client_merge, client_restore, client_trash
+
+# An id in the URL: ASCII digits only (str.isdigit() also takes "²", which int() refuses).
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 class Conflict(APIException):
@@ -105,7 +110,7 @@ class ClientViewSet(viewsets.ModelViewSet):
         into = payload.validated_data.get("into")
         if into is not None and not request.user.has_perm(MERGE_CLIENT):
             raise PermissionDenied(_("Merging into a live client needs the merge permission."))
-        if not pk.isdigit():
+        if not _ID.fullmatch(pk):
             raise NotFound()
         try:
             result = client_restore(client_id=int(pk), into_id=into)
@@ -133,7 +138,7 @@ class ClientViewSet(viewsets.ModelViewSet):
         and avatar are filled from it, VIP if either was; then `source` is deleted."""
         payload = ClientMergeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        if not pk.isdigit():
+        if not _ID.fullmatch(pk):
             raise NotFound()
         try:
             result = client_merge(source_id=payload.validated_data["source"], target_id=int(pk))

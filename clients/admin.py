@@ -4,7 +4,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from clients.models import Client, Order, TrashedClient
 from clients.permissions import MERGE_CLIENT
-from clients.services import MergeError, TrashError, client_merge, client_restore, client_trash
+from clients.services import (
+    MergeError,
+    TrashError,
+    client_merge,
+    client_restore,
+    client_trash,
+    trash_purge,
+)
 from history.admin import HistoryAdminMixin
 from history.selectors import client_history
 
@@ -117,6 +124,13 @@ class TrashedClientAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    # Deleted for good as the purge does it: the avatars' files go too.
+    def delete_model(self, request, obj):
+        trash_purge(client_ids=[obj.client_id])
+
+    def delete_queryset(self, request, queryset):
+        trash_purge(client_ids=list(queryset.values_list("client_id", flat=True)))
 
     @admin.action(description=gettext_lazy("Restore the selected clients with their orders"))
     def restore(self, request, queryset):

@@ -54,34 +54,40 @@ _FOLDS = {clients_changed: _fold_clients_changed, order_changed: _fold_order_cha
 
 
 class _Batch:
-    """The events of one transaction on one connection, sent by one on-commit callback: a
-    statement that writes 20,000 rows makes one cache bump and one broadcast decision, not
-    20,000 callbacks (and 20,000 Redis round trips)."""
+    """The events of one transaction (one savepoint of it) on one connection, sent by one
+    on-commit callback: a statement that writes 20,000 rows makes one cache bump and one
+    broadcast decision, not 20,000 callbacks (and 20,000 Redis round trips).
+
+    One batch per savepoint, as Django keeps its callbacks: a savepoint rolled back takes its
+    batch's callback, and so its events, with it, and the enclosing batch never held them."""
 
     def __init__(self, connection):
-        self.connection = connection
+        self.connection = weakref.ref(connection)  # the batch must not keep a closed one alive
         self.events: dict[Signal, dict[tuple, dict]] = {}
         self.callback = self.send  # one bound method, found again by identity below
 
-    def registered(self) -> bool:
-        # False once the transaction ended or a savepoint rolled back over our callback (Django
-        # drops both): the events it held were undone with it.
-        return any(func is self.callback for _, func, _ in self.connection.run_on_commit)
+    def registered(self, connection) -> bool:
+        # False once the transaction ended or a savepoint rolled back over our callback.
+        return any(func is self.callback for _, func, _ in connection.run_on_commit)
 
     def add(self, signal: Signal, kwargs: dict) -> None:
         key = tuple(sorted(kwargs.items()))
         self.events.setdefault(signal, {}).setdefault(key, kwargs)
 
     def send(self) -> None:
-        if _batches.get(self.connection) is self:
-            del _batches[self.connection]
+        connection = self.connection()
+        batches = _batches.get(connection, {}) if connection is not None else {}
+        for sids, batch in list(batches.items()):
+            if batch is self:
+                del batches[sids]
         for signal, events in self.events.items():
             fold = _FOLDS.get(signal, list)
             for kwargs in fold(list(events.values())):
                 _send(signal, kwargs)
 
 
-_batches: "weakref.WeakKeyDictionary[object, _Batch]" = weakref.WeakKeyDictionary()
+# Per connection, its open batches by the savepoints they were started in.
+_batches: "weakref.WeakKeyDictionary[object, dict[tuple, _Batch]]" = weakref.WeakKeyDictionary()
 
 
 def send_after_commit(signal: Signal, **kwargs) -> None:
@@ -91,15 +97,18 @@ def send_after_commit(signal: Signal, **kwargs) -> None:
     if not connection.in_atomic_block:
         _send(signal, kwargs)
         return
-    batch = _batches.get(connection)
-    if batch is None or not batch.registered():
-        batch = _batches[connection] = _Batch(connection)
+    batches = _batches.setdefault(connection, {})
+    # An atomic(savepoint=False) inside (a delete's, a save's) files a None: not a savepoint.
+    sids = tuple(sid for sid in connection.savepoint_ids if sid is not None)
+    batch = batches.get(sids)
+    if batch is None or not batch.registered(connection):
+        batch = batches[sids] = _Batch(connection)
         transaction.on_commit(batch.callback, robust=True)
     batch.add(signal, kwargs)
 
 
 def batch_end(using: str | None = None) -> None:
-    """Events from now on go to a new batch, with a callback of their own. For tests that
+    """Events from now on go to new batches, with callbacks of their own. For tests that
     capture the on-commit callbacks of a part of the one transaction they run in (conftest.py):
     in that transaction's earlier batch those events would not be captured."""
     _batches.pop(transaction.get_connection(using), None)

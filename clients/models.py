@@ -22,6 +22,8 @@ ZERO = Decimal("0.00")
 # The one status that does not count as open (Order.Status.DONE; the triggers of migration
 # 0007 spell it too).
 OPEN_EXCLUDED = "DONE"
+# The longest text a search can find: the email's max_length (a name is at most 200).
+SEARCH_MAX_LENGTH = 254
 # Client's fields that only the database's triggers write (clients/triggers.py).
 ROLLUP_FIELDS = frozenset({"orders_count", "orders_total", "open_orders_count"})
 
@@ -32,9 +34,11 @@ class ClientQuerySet(models.QuerySet):
         q = (q or "").strip()
         if not q:
             return self
-        if "\x00" in q:
+        if "\x00" in q or len(q) > SEARCH_MAX_LENGTH:
             # No stored text holds a NUL (PostgreSQL refuses one even in a query parameter,
-            # which would be a 500): such a query matches nobody.
+            # which would be a 500), nor contains a text longer than the longest field (and
+            # SQLite refuses a LIKE pattern of 50,000 characters: a 500 too): such a query
+            # matches nobody.
             return self.none()
         return self.filter(Q(name__icontains=q) | Q(email__icontains=q))
 

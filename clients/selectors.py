@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clients.models import Client, TrashedClient
+from clients.models import SEARCH_MAX_LENGTH, Client, TrashedClient
 from core.csv import BOM, CsvRowWriter
 
 # --- The client list: one indexed query a page, for the web list, the API and the export --
@@ -214,8 +214,8 @@ def trash_list(*, q: str = "") -> QuerySet:
     client's orders can be megabytes)."""
     trash = TrashedClient.objects.select_related("deleted_by").defer("rows")
     q = (q or "").strip()
-    if q and "\x00" not in q:
+    if q and ("\x00" in q or len(q) > SEARCH_MAX_LENGTH):  # as ClientQuerySet.search
+        return trash.none()
+    if q:
         trash = trash.filter(Q(name__icontains=q) | Q(email__icontains=q))
-    elif q:
-        trash = trash.none()
     return trash

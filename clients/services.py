@@ -9,7 +9,7 @@ from decimal import Decimal
 from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import OperationalError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -335,6 +335,20 @@ def client_trash(*, client_id: int, user=None) -> TrashedClient:
     return trashed
 
 
+def _email_free_or_raise(email: str) -> None:
+    taken = Client.objects.filter(email=email).first()
+    if taken is not None:
+        raise TrashError(
+            _(
+                "“%(name)s” now has the email %(email)s: merge the trashed client into it, "
+                "or change its email first."
+            )
+            % {"name": taken.name, "email": taken.email},
+            code="email_taken",
+            client=taken,
+        )
+
+
 def client_restore(*, client_id: int, into_id: int | None = None) -> RestoreResult:
     """Bring a trashed client back with its orders, notes and tasks, under the ids they had.
     With `into_id`, merge what it held into that live client instead (when a new client has
@@ -349,20 +363,16 @@ def client_restore(*, client_id: int, into_id: int | None = None) -> RestoreResu
         (row,) = _rows(Client, trashed.rows["clients.client"])
         client = _instance(Client, row)
         if into_id is None:
-            taken = Client.objects.filter(email=client.email).first()
-            if taken is not None:
-                raise TrashError(
-                    _(
-                        "“%(name)s” now has the email %(email)s: merge the trashed client "
-                        "into it, or change its email first."
-                    )
-                    % {"name": taken.name, "email": taken.email},
-                    code="email_taken",
-                    client=taken,
-                )
+            _email_free_or_raise(client.email)
             # The triggers count its orders back in as they are inserted.
             row |= {"orders_count": 0, "open_orders_count": 0, "orders_total": ZERO}
-            _insert_as_they_were(Client, [row])  # as it was: no VIP rule, no new history
+            try:
+                with transaction.atomic():
+                    _insert_as_they_were(Client, [row])  # as it was: no VIP rule, no history
+            except IntegrityError:
+                # A client took the email since the check (the unique constraint's answer).
+                _email_free_or_raise(client.email)
+                raise
             target = client
         else:
             target = Client.objects.select_for_update().filter(pk=into_id).first()
@@ -400,17 +410,22 @@ def client_restore(*, client_id: int, into_id: int | None = None) -> RestoreResu
     return RestoreResult(client=target, orders=orders, merged=into_id is not None)
 
 
-def trash_purge(*, older_than: timedelta | None = None) -> int:
-    """Delete for good what has been in the trash longer than `older_than` (TRASH_DAYS; None
-    ... all of it, when a superuser empties the trash), and the avatars' files once the
-    transaction commits. Returns how many clients were purged."""
+def trash_purge(*, older_than: timedelta | None = None, client_ids: list[int] | None = None) -> int:
+    """Delete for good what has been in the trash longer than `older_than` (the daily purge,
+    TRASH_DAYS), or the trashed `client_ids` (the admin), or everything (None for both: a
+    superuser empties the trash), and the avatars' files once the transaction commits. Returns
+    how many clients were purged."""
     trash = TrashedClient.objects.all()
     if older_than is not None:
         trash = trash.filter(deleted_at__lt=timezone.now() - older_than)
+    if client_ids is not None:
+        trash = trash.filter(client_id__in=client_ids)
     with transaction.atomic():
-        names = list(trash.select_for_update().values_list("avatar", flat=True))
-        purged, _counts = trash.delete()
-        names = [name for name in names if name]
+        # What is deleted is what was locked and read: a client trashed meanwhile stays (with
+        # its avatar) for the next purge.
+        locked = list(trash.select_for_update().values_list("pk", "avatar"))
+        purged, _counts = TrashedClient.objects.filter(pk__in=[pk for pk, _ in locked]).delete()
+        names = [name for _, name in locked if name]
         if names:
             transaction.on_commit(lambda: _files_delete(names), robust=True)
     return purged

@@ -5,6 +5,7 @@ several rows from services.
 Each view names the one permission its action needs (clients/permissions.py): a guest is sent
 to the login page, a logged-in user without it gets the 403 page and nothing changes."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -57,6 +58,9 @@ from clients.services import (
     trash_purge,
 )
 from core.mixins import AtomicFormMixin
+
+# An id as typed in a form: ASCII digits only (str.isdigit() also takes "²", which int() refuses).
+_ID = re.compile(r"[0-9]{1,18}")
 
 # --- Clients --------------------------------------------------------------------------------
 # The list's sortable columns: (sort key, header, first direction). Numbers and dates start
@@ -259,13 +263,15 @@ class TrashListView(PermissionRequiredMixin, ListView):
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            q=self.request.GET.get("q", "").strip(),
-            trash_days=settings.TRASH_DAYS,
-            can_empty=self.request.user.is_superuser,
-            can_merge=self.request.user.has_perm(permissions.MERGE_CLIENT),
-            **kwargs,
-        )
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        return context | {
+            "page_range": page.paginator.get_elided_page_range(page.number),
+            "q": self.request.GET.get("q", "").strip(),
+            "trash_days": settings.TRASH_DAYS,
+            "can_empty": self.request.user.is_superuser,
+            "can_merge": self.request.user.has_perm(permissions.MERGE_CLIENT),
+        }
 
 
 class ClientRestoreView(PermissionRequiredMixin, View):
@@ -281,7 +287,7 @@ class ClientRestoreView(PermissionRequiredMixin, View):
         if into is not None:
             if not request.user.has_perm(permissions.MERGE_CLIENT):
                 raise PermissionDenied
-            if not into.isdigit():
+            if not _ID.fullmatch(into):
                 return HttpResponseBadRequest(_("Choose the client to merge into."))
         try:
             result = client_restore(client_id=pk, into_id=int(into) if into else None)

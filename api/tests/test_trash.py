@@ -102,3 +102,9 @@ def test_a_delete_racing_another_is_a_404_not_a_500(staff_api, monkeypatch):
 
     monkeypatch.setattr(views, "client_trash", gone)
     assert staff_api.delete(f"/api/clients/{client.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("junk", ["²", "１２", "1e3"])
+def test_ids_that_only_look_like_numbers_are_a_404(staff_api, junk):
+    assert staff_api.post(f"/api/clients/{junk}/restore/").status_code == 404
+    assert staff_api.post(f"/api/clients/{junk}/merge/", {"source": 1}).status_code == 404

@@ -1,4 +1,7 @@
+import contextlib
+
 import pytest
+from django.db import transaction
 
 from clients import events
 from clients.tests.factories import ClientFactory, OrderFactory
@@ -75,3 +78,32 @@ def test_a_failing_receiver_is_logged_and_does_not_break_the_save(
     assert order.pk
     assert "event receiver" in caplog.text
     assert "redis is down" in caplog.text
+
+
+def test_a_rolled_back_savepoint_takes_its_events_with_it(
+    received, django_capture_on_commit_callbacks
+):
+    client = ClientFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = OrderFactory(client=client)
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            OrderFactory(client=client)
+            raise RuntimeError("undone")
+    assert [order_id for kind, order_id in received if kind == "order"] == [kept.pk]
+
+
+def test_a_batch_does_not_keep_its_connection_alive():
+    import gc
+    import weakref
+
+    class Connection:  # what the batch holds of it
+        run_on_commit: list = []
+
+    connection = Connection()
+    # As send_after_commit leaves it after a rollback: the batch stays filed under its
+    # connection, which only the (weak) key refers to.
+    events._batches[connection] = {(): events._Batch(connection)}
+    alive = weakref.ref(connection)
+    del connection
+    gc.collect()
+    assert alive() is None
