@@ -18,11 +18,13 @@ import asyncio
 import contextlib
 import html
 import json
+import math
 import os
 import random
 import re
 import secrets
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +55,15 @@ from bench.soak_report import (
     targets_table,
     windows_table,
 )
-from bench.soak_services import Postgres, Redis, Stack, remove_tree, rss_sample, stack_env
+from bench.soak_services import (
+    Postgres,
+    Redis,
+    RssSample,
+    Stack,
+    remove_tree,
+    rss_sample,
+    stack_env,
+)
 from core.testing import port_open, wait_until
 
 START_TIMEOUT = 240  # seconds for the stack to answer ready (migrations and collectstatic)
@@ -83,7 +93,7 @@ class Shared:
 
     port: int
     password: str
-    client_ids: list[int]  # seeded clients: never merged away, so always there
+    client_ids: list[int]  # never merged away (the seeded ones, those the API made): always there
     doomed: list[int] = field(default_factory=list)  # clients made to be merged away
     orders: dict[int, int] = field(default_factory=dict)  # order id -> its client's id
     samples: list[Sample] = field(default_factory=list)
@@ -680,7 +690,7 @@ async def load(
 
     seen: dict[str, set[int]] = {}
 
-    def sample() -> dict:
+    def sample() -> RssSample:
         current = rss_sample(stack, postgres, redis)
         for role, pids in current.pids.items():
             seen.setdefault(role, set()).update(pids)
@@ -744,19 +754,60 @@ def _setup_rows(postgres: Postgres) -> tuple[list[int], int]:
     return clients, last_order
 
 
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {value!r}")
+    return number
+
+
+def _users(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 200:
+        raise argparse.ArgumentTypeError(f"a number of users from 1 to 200, not {value!r}")
+    return int(value)
+
+
+def _think(value: str) -> tuple[float, float]:
+    """'0.5-2.0': from half a second to two."""
+    low, _, high = value.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        bounds = (math.nan, math.nan)
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"a range of seconds such as 0.5-2.0, not {value!r}")
+    return bounds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 300)))
-    parser.add_argument("--warmup", type=float, default=float(os.environ.get("SOAK_WARMUP", 30)))
-    parser.add_argument("--users", type=int, default=int(os.environ.get("SOAK_USERS", 32)))
+    parser.add_argument(
+        "--seconds",
+        type=_positive,
+        default=os.environ.get("SOAK_SECONDS", "300"),
+        help="seconds of load after the warm-up (SOAK_SECONDS; default 300)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=_positive,
+        default=os.environ.get("SOAK_WARMUP", "30"),
+        help="seconds of load before RSS is first read (SOAK_WARMUP; default 30)",
+    )
+    parser.add_argument(
+        "--users", type=_users, default=os.environ.get("SOAK_USERS", "32"), help="default 32"
+    )
     parser.add_argument(
         "--think",
+        type=_think,
         default=os.environ.get("SOAK_THINK", "0.5-2.0"),
         help="seconds each user waits between two actions, a range (default 0.5-2.0)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
-    think = tuple(float(x) for x in args.think.split("-", 1))
+    think = args.think
     began = time.monotonic()
 
     base = Path(tempfile.mkdtemp(prefix="soak-", dir="/tmp"))
@@ -809,8 +860,7 @@ def main(argv: list[str] | None = None) -> int:
             log=stack.log_tail,
             interval=0.5,
         )
-        result = subprocess_run(stack, args.users)
-        people = [Person(**p) for p in json.loads(result)]
+        people = make_people(stack, args.users)
         client_ids, last_order = _setup_rows(postgres)
         setup_seconds = time.monotonic() - began
         print(
@@ -875,9 +925,8 @@ async def _ready_once(probe: Session) -> bool:
         await probe.close()
 
 
-def subprocess_run(stack: Stack, users: int) -> str:
-    import subprocess
-
+def make_people(stack: Stack, users: int) -> list[Person]:
+    """The users and the listeners' logins, with the demo data (bench/soak_fixtures.py)."""
     listeners = sum(LISTENERS.values())
     result = subprocess.run(
         [sys.executable, "-m", "bench.soak_fixtures", str(users), str(listeners)],
@@ -889,7 +938,7 @@ def subprocess_run(stack: Stack, users: int) -> str:
     )
     if result.returncode:
         raise SystemExit(f"soak: the fixtures failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
+    return [Person(**person) for person in json.loads(result.stdout)]
 
 
 def render(*, shared, run, stored, drift, totals_output, wall, setup) -> tuple[str, bool]:

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from bench.soak import _fields
+from bench.soak import _fields, _think, main
 from bench.soak_http import read_response
 from bench.soak_report import (
     ERROR,
@@ -245,3 +245,29 @@ async def test_a_content_length_answer_leaves_the_next_one_on_the_connection():
 async def test_a_garbled_status_line_is_an_error_not_a_status():
     with pytest.raises(ValueError, match="not an HTTP status line"):
         await _read(b"garbage\r\n\r\n")
+
+
+# --- The command line ------------------------------------------------------------------------
+def test_the_think_time_is_a_range_of_seconds():
+    assert _think("0.5-2.0") == (0.5, 2.0)
+    assert _think("1") == (1.0, 1.0)
+    assert _think("0-0") == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--think", "2-1"], "a range of seconds"),
+        (["--think", "soon"], "a range of seconds"),
+        (["--seconds", "0"], "above 0"),
+        (["--seconds", "nan"], "above 0"),
+        (["--warmup", "-5"], "above 0"),
+        (["--users", "0"], "from 1 to 200"),
+        (["--users", "many"], "from 1 to 200"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_starts(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
