@@ -78,6 +78,17 @@ class RedisCache(DjangoRedisCache):
         self.max_timeout = params.get("MAX_TIMEOUT")
         self.bypass_until = 0.0
 
+    def probe(self, key: str) -> bool:
+        """Write `key`, read it back and delete it on Redis itself, raising its errors: for the
+        readiness check (core/views.py), which must see Redis as it is now, not the misses
+        this backend answers for BYPASS_SECONDS after an error."""
+        client = self._cache.get_client(write=True)
+        client.set(key, b"1", ex=5)
+        try:
+            return client.get(key) == b"1"
+        finally:
+            client.delete(key)
+
     def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT):
         timeout = super().get_backend_timeout(timeout)
         if self.max_timeout is None or (timeout is not None and timeout <= self.max_timeout):

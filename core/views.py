@@ -41,6 +41,11 @@ def _check_cache() -> None:
     # A write then a read of a unique key: proves Redis (the cache, channel layer and broker
     # share it) accepts writes, not only that a socket opens.
     key = f"health:ready:{uuid.uuid4().hex}"
+    probe = getattr(cache, "probe", None)  # Redis itself (core/redis_cache.py), not fail-soft
+    if probe is not None:
+        if not probe(key):
+            raise RuntimeError("the value written was not read back")
+        return
     cache.set(key, "1", timeout=5)
     if cache.get(key) != "1":
         raise RuntimeError("the value written was not read back")

@@ -12,6 +12,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
+import redis.exceptions as redis_errors
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -155,8 +156,18 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # Above channels_redis's 5 s blocking read (BZPOPMIN): at redis-py's default of 5 s,
             # an idle socket's read timed out and closed the websocket every 5 s.
+            # retry_on_error: a pooled connection that a Redis restart closed fails its next
+            # command; redis-py then reconnects and retries it, instead of the send being
+            # lost (an order.created no list hears of) or a socket's handshake a 500 (the
+            # soak test, bench/soak.py, found both).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 10,
+                        "retry_on_error": [redis_errors.ConnectionError],
+                    }
+                ],
                 "prefix": "mini_crm",
             },
         }
