@@ -7,11 +7,12 @@ Content-Length, chunked bodies (the CSV export streams), or a body up to the con
 import asyncio
 import contextlib
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
+
+from core.testing import multipart
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -178,26 +179,6 @@ async def read_response(reader: asyncio.StreamReader, method: str = "GET") -> Re
 def csrf_from(html: str) -> str:
     match = CSRF_INPUT.search(html)
     return match.group(1) if match else ""
-
-
-def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
-    """files: name -> (filename, content type, bytes)."""
-    boundary = secrets.token_hex(16)
-    parts = []
-    for name, value in fields.items():
-        disposition = f'Content-Disposition: form-data; name="{name}"'
-        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-    for name, (filename, content_type, content) in files.items():
-        parts.append(
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
-            ).encode()
-            + content
-            + b"\r\n"
-        )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def now() -> float:

@@ -6,6 +6,7 @@ import contextlib
 import email
 import email.message
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -181,3 +182,25 @@ def smtp_server() -> Iterator[tuple[int, SmtpInbox]]:
         yield controller.port, inbox
     finally:
         controller.stop()
+
+
+def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type, for the stack test's and the soak's
+    HTTP clients (deploy/tests/stack.py, bench/soak_http.py). files: name -> (filename,
+    content type, bytes)."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+    for name, (filename, content_type, content) in files.items():
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+            ).encode()
+            + content
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

@@ -3,10 +3,11 @@ browser on HTTPS would (X-Forwarded-Proto, Origin, Referer). Standard library on
 
 import http.client
 import re
-import secrets
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
+
+from core.testing import multipart
 
 
 @dataclass
@@ -81,23 +82,3 @@ class Browser:
         match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         assert match, page.text[:500]
         return match.group(1)
-
-
-def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
-    """files: name -> (filename, content type, bytes)."""
-    boundary = secrets.token_hex(16)
-    parts = []
-    for name, value in fields.items():
-        disposition = f'Content-Disposition: form-data; name="{name}"'
-        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-    for name, (filename, content_type, content) in files.items():
-        parts.append(
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
-            ).encode()
-            + content
-            + b"\r\n"
-        )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
