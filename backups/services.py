@@ -145,7 +145,7 @@ def live_summary(*, using: str = "default") -> dict:
     """database_summary() of a configured database."""
     connection = connections[using]
     with connection.cursor() as cursor, connection.chunked_cursor() as rows_cursor:
-        tables = connection.introspection.table_names(cursor)
+        tables = _app_tables(connection, cursor)
         return database_summary(
             cursor,
             tables=tables,
@@ -483,13 +483,23 @@ def backup_read_manifest(path: Path) -> dict:
     return manifest
 
 
+def _app_tables(connection, cursor) -> list[str]:
+    # SQLite's own tables (sqlite_stat1, written by ANALYZE or PRAGMA optimize) are neither
+    # data nor the app's: Django's introspection lists them.
+    return [
+        table
+        for table in connection.introspection.table_names(cursor)
+        if not table.startswith("sqlite_")
+    ]
+
+
 def database_data_tables(*, using: str = "default") -> list[str]:
     """The tables that hold data (beyond what `migrate` writes by itself), as "name (rows)";
     an empty list means the database may be restored into."""
     connection = connections[using]
     busy = []
     with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
+        for table in _app_tables(connection, cursor):
             if table in BOOKKEEPING_TABLES:
                 continue
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")

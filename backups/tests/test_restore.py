@@ -294,3 +294,17 @@ def test_a_media_folder_that_cannot_be_written_is_a_clear_error(backup, settings
         call_command("restore", str(path))
 
     assert not Client.objects.exists()
+
+
+def test_sqlites_own_statistics_are_not_data(db):
+    from django.db import connection
+
+    from backups.services import database_data_tables
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # writes sqlite_stat1, as PRAGMA optimize may
+        cursor.execute("SELECT COUNT(*) FROM sqlite_stat1")
+        assert cursor.fetchone()[0] > 0
+    assert not any(table.startswith("sqlite_") for table in database_data_tables())
