@@ -287,7 +287,8 @@ def client_trash(*, client_id: int, user=None) -> TrashedClient:
     with transaction.atomic():
         dependents = _dependents()
         # The dependents' rows first, then the client: an order being edited holds its row and
-        # then its client (the roll-up trigger), so the other order would deadlock.
+        # then waits for its client (the roll-up trigger), so locking the client first would
+        # deadlock with it.
         for model, column in dependents:
             list(model._base_manager.select_for_update().filter(**{column: client_id}).values("pk"))
         client = Client.objects.select_for_update().filter(pk=client_id).first()
@@ -309,6 +310,7 @@ def client_trash(*, client_id: int, user=None) -> TrashedClient:
             orders_count=client.orders_count,
             orders_total=client.orders_total,
             deleted_by=user if user is not None and user.is_authenticated else None,
+            # Encoded here, with the microseconds (the field's DjangoJSONEncoder cuts them).
             rows=json.loads(json.dumps(rows, cls=_Encoder)),
         )
         # One DELETE per table, without model signals: nothing is recorded or cleaned up per
