@@ -33,6 +33,7 @@ class Profile(models.Model):
 
     class Meta:
         verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
 
     def __str__(self) -> str:
         return str(self.user)

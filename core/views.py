@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -89,13 +90,13 @@ def protected_media(request: HttpRequest, path: str) -> HttpResponse:
     """
     parts = PurePosixPath(path).parts
     if not parts or any(part in ("..", ".") for part in parts) or path.startswith("/"):
-        raise Http404("No such file.")
+        raise Http404(_("No such file."))
     if parts[0] == "imports":
         # Uploaded imports hold every row of a file: served only by the imports pages, to
         # those who may import (imports/views.py).
-        raise Http404("No such file.")
+        raise Http404(_("No such file."))
     if not default_storage.exists(path):
-        raise Http404("No such file.")
+        raise Http404(_("No such file."))
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type=content_type)
