@@ -1,4 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dashboard.services import missing_triggers, rollups_drift, rollups_rebuild
 
@@ -16,18 +18,33 @@ class Command(BaseCommand):
         missing = missing_triggers()
         if missing:
             self.stderr.write(
-                f"Roll-up triggers missing: {', '.join(sorted(missing))}. "
-                "Run `manage.py migrate` to install them."
+                _("Roll-up triggers missing: %(names)s. Run `manage.py migrate` to install them.")
+                % {"names": ", ".join(sorted(missing))}
             )
         drift = rollups_drift()
         for item in drift:
             self.stdout.write(str(item))
         if not drift:
-            self.stdout.write(self.style.SUCCESS("No drift: the dashboard's roll-ups are exact."))
+            exact = _("No drift: the dashboard's roll-ups are exact.")
+            self.stdout.write(self.style.SUCCESS(exact))
         elif fix:
             rollups_rebuild()
-            self.stdout.write(self.style.SUCCESS(f"Rebuilt: {len(drift)} bucket(s) had drifted."))
-        if missing or (drift and not fix):
-            raise CommandError(
-                f"{len(drift)} bucket(s) drifted" + ("; run with --fix" if drift else "")
+            # One English form for both ("bucket(s)", as before); other languages decline it.
+            rebuilt = ngettext(
+                "Rebuilt: %(count)d bucket(s) had drifted.",
+                "Rebuilt: %(count)d bucket(s) had drifted.",
+                len(drift),
             )
+            self.stdout.write(self.style.SUCCESS(rebuilt % {"count": len(drift)}))
+        if missing or (drift and not fix):
+            if drift:
+                error = ngettext(
+                    "%(count)d bucket(s) drifted; run with --fix",
+                    "%(count)d bucket(s) drifted; run with --fix",
+                    len(drift),
+                )
+            else:
+                error = ngettext(
+                    "%(count)d bucket(s) drifted", "%(count)d bucket(s) drifted", len(drift)
+                )
+            raise CommandError(error % {"count": len(drift)})
