@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # What the history records of each (history/): the roll-ups change with every order and are
 # the orders' history, not the client's.
@@ -12,6 +13,7 @@ class ClientsConfig(AppConfig):
     """The domain: clients and their orders (the totals, `active()` and the merge need both)."""
 
     name = "clients"
+    verbose_name = _("Clients")
 
     def ready(self) -> None:
         from clients import (

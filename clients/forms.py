@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Order
 
@@ -18,9 +19,17 @@ class ClientForm(forms.ModelForm):
                 attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
             ),
         }
+        # The labels Django would derive from the field names, here so that they translate
+        # (a verbose_name on the model field would need a migration).
+        labels = {
+            "name": _("Name"),
+            "email": _("Email"),
+            "phone": _("Phone"),
+            "avatar": _("Avatar"),
+        }
         help_texts = {
-            "phone": "Optional. Digits, spaces and + - ( ).",
-            "avatar": "Optional. JPEG, PNG, WebP or GIF, up to 2 MB and 4096×4096 px.",
+            "phone": _("Optional. Digits, spaces and + - ( )."),
+            "avatar": _("Optional. JPEG, PNG, WebP or GIF, up to 2 MB and 4096×4096 px."),
         }
 
     def clean_email(self) -> str:
@@ -33,10 +42,10 @@ class ClientMergeForm(forms.Form):
     made before the rows are locked could be out of date by the time they are."""
 
     source = forms.IntegerField(
-        min_value=1, error_messages={"required": "Choose the duplicate to merge away."}
+        min_value=1, error_messages={"required": _("Choose the duplicate to merge away.")}
     )
     target = forms.IntegerField(
-        min_value=1, error_messages={"required": "Choose the client to keep."}
+        min_value=1, error_messages={"required": _("Choose the client to keep.")}
     )
 
 
@@ -54,7 +63,8 @@ class OrderForm(forms.ModelForm):
             "title": forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
             "amount": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
         }
-        help_texts = {"amount": "Not negative, up to 2 decimal places."}
+        labels = {"title": _("Title"), "amount": _("Amount"), "status": _("Status")}
+        help_texts = {"amount": _("Not negative, up to 2 decimal places.")}
 
 
 class OrderStatusForm(forms.ModelForm):
@@ -63,3 +73,4 @@ class OrderStatusForm(forms.ModelForm):
     class Meta:
         model = Order
         fields = ["status"]
+        labels = {"status": _("Status")}

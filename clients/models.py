@@ -77,11 +77,11 @@ class Client(models.Model):
         max_length=254,
         unique=True,
         validators=[reject_example_domain],
-        error_messages={"unique": "A client with this email already exists."},
+        error_messages={"unique": _("A client with this email already exists.")},
     )
     phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
     avatar = AvatarField(upload_to=avatar_upload_to, blank=True, validators=[validate_avatar])
-    vip = models.BooleanField("VIP", default=False, db_index=True)
+    vip = models.BooleanField(_("VIP"), default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Roll-ups of the client's orders, kept exact by database triggers on clients_order
     # (migration 0007) in the transaction of every write, whatever path made it: the ORM,
@@ -126,7 +126,7 @@ class Client(models.Model):
             models.CheckConstraint(
                 condition=Q(email=Lower("email")),
                 name="client_email_lowercase",
-                violation_error_message="The email must be stored in lowercase.",
+                violation_error_message=_("The email must be stored in lowercase."),
             ),
             models.CheckConstraint(
                 condition=Q(open_orders_count__lte=models.F("orders_count")),
@@ -162,9 +162,9 @@ class Order(models.Model):
     """Something a client bought or is buying."""
 
     class Status(models.TextChoices):
-        NEW = "NEW", "New"
-        IN_PROGRESS = "IN_PROGRESS", "In progress"
-        DONE = "DONE", "Done"
+        NEW = "NEW", _("New")
+        IN_PROGRESS = "IN_PROGRESS", _("In progress")
+        DONE = "DONE", _("Done")
 
     # Indexed by `order_client_newest_first` below.
     client = models.ForeignKey(
@@ -195,7 +195,7 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gte=0),
                 name="order_amount_not_negative",
-                violation_error_message="The amount cannot be negative.",
+                violation_error_message=_("The amount cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["NEW", "IN_PROGRESS", "DONE"]),

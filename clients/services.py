@@ -65,7 +65,7 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
     """
     if source_id == target_id:
         raise MergeError(
-            "A client cannot be merged into itself: choose two different clients.",
+            _("A client cannot be merged into itself: choose two different clients."),
             code="same_client",
         )
     for attempt in range(MERGE_ATTEMPTS):
@@ -74,8 +74,10 @@ def client_merge(*, source_id: int, target_id: int) -> MergeResult:
         except _OrdersBusy:
             time.sleep(MERGE_RETRY_SECONDS * (attempt + 1))
     raise MergeError(
-        "Someone is changing these clients' orders right now: nothing was merged. "
-        "Try again in a moment.",
+        _(
+            "Someone is changing these clients' orders right now: nothing was merged. "
+            "Try again in a moment."
+        ),
         code="busy",
     )
 
@@ -104,8 +106,11 @@ def _merge_once(*, source_id: int, target_id: int) -> MergeResult:
             client = Client.objects.select_for_update().filter(pk=pk).first()
             if client is None:
                 raise MergeError(
-                    f"Client #{pk} no longer exists: it was deleted or merged a moment ago. "
-                    "Search again and choose another.",
+                    _(
+                        "Client #%(id)s no longer exists: it was deleted or merged a moment "
+                        "ago. Search again and choose another."
+                    )
+                    % {"id": pk},
                     code="not_found",
                 )
             locked[pk] = client

@@ -7,6 +7,8 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 BLOCKED_EMAIL_DOMAIN = "example.com"
@@ -26,15 +28,17 @@ def reject_example_domain(email: str) -> None:
     domain = email_domain(email)
     if domain == BLOCKED_EMAIL_DOMAIN or domain.endswith("." + BLOCKED_EMAIL_DOMAIN):
         raise ValidationError(
-            "Addresses at example.com are placeholders and reach nobody; "
-            "enter the client's real email.",
+            _(
+                "Addresses at example.com are placeholders and reach nobody; "
+                "enter the client's real email."
+            ),
             code="blocked_domain",
         )
 
 
 validate_phone = RegexValidator(
     regex=r"^(?=.*\d)[\d\s+\-()]+$",
-    message="Enter a phone number using digits, spaces and + - ( ) only.",
+    message=gettext_lazy("Enter a phone number using digits, spaces and + - ( ) only."),
     code="invalid_phone",
 )
 
@@ -51,20 +55,20 @@ def validate_avatar(file) -> None:
     if getattr(file, "_committed", False):
         return
     if file.size > AVATAR_MAX_BYTES:
-        raise ValidationError("The image is larger than 2 MB.", code="too_large")
+        raise ValidationError(_("The image is larger than 2 MB."), code="too_large")
     position = file.tell()
     try:
         file.seek(0)
         with Image.open(file) as image:
             if image.format not in AVATAR_FORMATS:
                 raise ValidationError(
-                    "Upload a JPEG, PNG, WebP or GIF image.", code="invalid_format"
+                    _("Upload a JPEG, PNG, WebP or GIF image."), code="invalid_format"
                 )
             width, height = image.size
             if width > AVATAR_MAX_SIDE or height > AVATAR_MAX_SIDE:
                 raise ValidationError(
-                    f"The image is {width}×{height} px; the limit is "
-                    f"{AVATAR_MAX_SIDE}×{AVATAR_MAX_SIDE}.",
+                    _("The image is %(width)d×%(height)d px; the limit is %(side)d×%(side)d.")
+                    % {"width": width, "height": height, "side": AVATAR_MAX_SIDE},
                     code="too_many_pixels",
                 )
             image.load()
@@ -72,7 +76,7 @@ def validate_avatar(file) -> None:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(
-            "The file is not a readable image (JPEG, PNG, WebP or GIF).", code="invalid_image"
+            _("The file is not a readable image (JPEG, PNG, WebP or GIF)."), code="invalid_image"
         ) from None
     finally:
         file.seek(position)

@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -168,7 +167,7 @@ class ClientCreateView(
     model = Client
     form_class = ClientForm
     success_url = reverse_lazy("clients:list")
-    success_message = "Client “%(name)s” was added."
+    success_message = _("Client “%(name)s” was added.")
 
 
 class ClientUpdateView(
@@ -178,7 +177,7 @@ class ClientUpdateView(
     model = Client
     form_class = ClientForm
     success_url = reverse_lazy("clients:list")
-    success_message = "Client “%(name)s” was updated."
+    success_message = _("Client “%(name)s” was updated.")
 
 
 class ClientDeleteView(PermissionRequiredMixin, DeleteView):
@@ -416,7 +415,7 @@ class OrderCreateView(ClientOrderMixin, AtomicFormMixin, SuccessMessageMixin, Cr
     permission_required = permissions.ADD_ORDER
     model = Order
     form_class = OrderForm
-    success_message = "Order “%(title)s” was added."
+    success_message = _("Order “%(title)s” was added.")
 
     def form_valid(self, form):
         form.instance.client = self.get_client()
@@ -427,7 +426,7 @@ class OrderUpdateView(ClientOrderMixin, AtomicFormMixin, SuccessMessageMixin, Up
     permission_required = permissions.CHANGE_ORDER
     form_class = OrderForm
     pk_url_kwarg = "order_id"
-    success_message = "Order “%(title)s” was updated."
+    success_message = _("Order “%(title)s” was updated.")
 
 
 class OrderStatusView(ClientOrderMixin, AtomicFormMixin, UpdateView):
@@ -442,12 +441,14 @@ class OrderStatusView(ClientOrderMixin, AtomicFormMixin, UpdateView):
         response = super().form_valid(form)
         order = self.object
         messages.success(
-            self.request, f"Order “{order.title}” is now {order.get_status_display().lower()}."
+            self.request,
+            _("Order “%(title)s” is now %(status)s.")
+            % {"title": order.title, "status": order.get_status_display().lower()},
         )
         return response
 
     def form_invalid(self, form):
-        messages.error(self.request, "That status does not exist: nothing was changed.")
+        messages.error(self.request, _("That status does not exist: nothing was changed."))
         return redirect(self.get_success_url())
 
 
@@ -518,8 +519,12 @@ class ClientMergeView(PermissionRequiredMixin, FormView):
         moved = result.orders_moved
         messages.success(
             self.request,
-            f"Merged “{result.source_name}” into “{result.target.name}”: "
-            f"{moved} order{pluralize(moved)} moved.",
+            ngettext(
+                "Merged “%(source)s” into “%(target)s”: %(moved)d order moved.",
+                "Merged “%(source)s” into “%(target)s”: %(moved)d orders moved.",
+                moved,
+            )
+            % {"source": result.source_name, "target": result.target.name, "moved": moved},
         )
         return redirect("clients:detail", result.target.pk)
 

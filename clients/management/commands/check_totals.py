@@ -1,4 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.services import missing_triggers, totals_drift, totals_fix
 
@@ -20,18 +22,35 @@ class Command(BaseCommand):
         if missing:
             # Nothing keeps the totals: say so loudly, whatever the drift is today.
             self.stderr.write(
-                f"Roll-up triggers missing: {', '.join(sorted(missing))}. "
-                "Run `manage.py migrate` to install them."
+                _(
+                    "Roll-up triggers missing: %(triggers)s. "
+                    "Run `manage.py migrate` to install them."
+                )
+                % {"triggers": ", ".join(sorted(missing))}
             )
         drift = totals_drift()
         for item in drift:
             self.stdout.write(str(item))
         if not drift:
-            self.stdout.write(self.style.SUCCESS("No drift: every client's totals are exact."))
+            self.stdout.write(self.style.SUCCESS(_("No drift: every client's totals are exact.")))
         elif fix:
             fixed = totals_fix([item.client_id for item in drift])
-            self.stdout.write(self.style.SUCCESS(f"Fixed {fixed} of {len(drift)} drifted."))
-        if missing or (drift and not fix):
-            raise CommandError(
-                f"{len(drift)} client(s) drifted" + ("; run with --fix" if drift else "")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("Fixed %(fixed)d of %(drifted)d drifted.")
+                    % {"fixed": fixed, "drifted": len(drift)}
+                )
             )
+        if missing or (drift and not fix):
+            # Two whole sentences rather than one and a suffix: the word order may change.
+            if drift:
+                text = ngettext(
+                    "%(count)d client(s) drifted; run with --fix",
+                    "%(count)d client(s) drifted; run with --fix",
+                    len(drift),
+                )
+            else:
+                text = ngettext(
+                    "%(count)d client(s) drifted", "%(count)d client(s) drifted", len(drift)
+                )
+            raise CommandError(text % {"count": len(drift)})

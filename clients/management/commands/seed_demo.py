@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Client, Order
 from clients.permissions import MANAGERS, SALES, VIEWERS, role_group
@@ -131,15 +132,17 @@ class Command(BaseCommand):
         # The demo logins' passwords are in the README: in production they are open doors.
         if not settings.DEBUG and not force:
             raise CommandError(
-                "seed_demo creates logins with published passwords: it runs only with "
-                "DJANGO_DEBUG=1 (or --force, for a throwaway database)."
+                _(
+                    "seed_demo creates logins with published passwords: it runs only with "
+                    "DJANGO_DEBUG=1 (or --force, for a throwaway database)."
+                )
             )
         if clients < 0 or orders < 0:
-            raise CommandError("--clients and --orders must not be negative.")
+            raise CommandError(_("--clients and --orders must not be negative."))
         self.ensure_demo_user()
         self.ensure_role_users()
         if if_empty and Client.objects.exists():
-            self.stdout.write("Clients exist already: no demo data loaded.")
+            self.stdout.write(_("Clients exist already: no demo data loaded."))
             return
         rng = random.Random(seed)
         created_clients = created_orders = 0
@@ -166,7 +169,8 @@ class Command(BaseCommand):
             self.progress(stop, clients)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data: {created_clients} clients and {created_orders} orders added."
+                _("Demo data: %(clients)d clients and %(orders)d orders added.")
+                % {"clients": created_clients, "orders": created_orders}
             )
         )
 
@@ -190,7 +194,10 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
-            self.stdout.write(f"Created the demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+            self.stdout.write(
+                _("Created the demo login: %(username)s / %(password)s")
+                % {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
+            )
 
     def ensure_role_users(self) -> None:
         """The groups come from the migrations; a missing one is a database not migrated."""
@@ -202,7 +209,10 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save()
-                self.stdout.write(f"Created the {role} login: {username} / {password}")
+                self.stdout.write(
+                    _("Created the %(role)s login: %(username)s / %(password)s")
+                    % {"role": role, "username": username, "password": password}
+                )
             user.groups.add(role_group(role))
 
     @staticmethod
@@ -246,7 +256,7 @@ class Command(BaseCommand):
         notes, tasks = [], []
         for client in clients:
             since = (now - client.created_at).total_seconds()
-            for _ in range(rng.randint(1, 2)):
+            for _note in range(rng.randint(1, 2)):
                 at = client.created_at + timedelta(seconds=since * rng.random())
                 author = rng.choice(users)
                 notes.append(
