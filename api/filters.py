@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilterBackend
 from django_filters.widgets import BooleanWidget
 from rest_framework import filters
@@ -31,7 +32,7 @@ class StrictBooleanField(forms.NullBooleanField):
             return None
         if value in (True, False):
             return value
-        raise ValidationError("Enter true or false.", code="invalid")
+        raise ValidationError(_("Enter true or false."), code="invalid")
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
@@ -54,10 +55,11 @@ class ClientFilter(django_filters.FilterSet):
     vip = StrictBooleanFilter()
     active = StrictBooleanFilter(
         method="filter_active",
-        label="Has at least one order that is not DONE (false: has none).",
+        label=gettext_lazy("Has at least one order that is not DONE (false: has none)."),
     )
     search = django_filters.CharFilter(
-        method="filter_search", label="Name or email contains this, case-insensitively."
+        method="filter_search",
+        label=gettext_lazy("Name or email contains this, case-insensitively."),
     )
 
     class Meta:
@@ -77,7 +79,7 @@ class ClientFilter(django_filters.FilterSet):
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Order.Status.choices)
-    client = IdFilter(field_name="client_id", label="Client id")
+    client = IdFilter(field_name="client_id", label=gettext_lazy("Client id"))
 
     class Meta:
         model = Order

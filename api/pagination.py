@@ -2,6 +2,7 @@ import hashlib
 
 from django.core.paginator import InvalidPage
 from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -19,7 +20,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw not in (None, "") and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
-            raise ValidationError({self.page_size_query_param: ["Enter a whole number above 0."]})
+            raise ValidationError(
+                {self.page_size_query_param: [_("Enter a whole number above 0.")]}
+            )
         return super().get_page_size(request)
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from clients.fields import LowercaseEmailField
@@ -60,7 +61,7 @@ class ClientMergeSerializer(serializers.Serializer):
     """`POST /api/clients/<id>/merge/`: the client in the URL is kept, `source` is merged into
     it and deleted."""
 
-    source = serializers.IntegerField(min_value=1, help_text="The duplicate to merge away.")
+    source = serializers.IntegerField(min_value=1, help_text=_("The duplicate to merge away."))
 
 
 class ClientRestoreSerializer(serializers.Serializer):
@@ -68,7 +69,7 @@ class ClientRestoreSerializer(serializers.Serializer):
     what it held is merged into that live client (when one has taken its email)."""
 
     into = serializers.IntegerField(
-        min_value=1, required=False, help_text="A live client to merge the trashed one into."
+        min_value=1, required=False, help_text=_("A live client to merge the trashed one into.")
     )
 
 

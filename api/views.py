@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -39,7 +40,7 @@ _ID = re.compile(r"[0-9]{1,18}")
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with another one in progress: try again."
+    default_detail = gettext_lazy("The request conflicts with another one in progress: try again.")
     default_code = "conflict"
 
 
