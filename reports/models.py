@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportRun(models.Model):
@@ -12,23 +13,31 @@ class ReportRun(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Being sent"
-        SENT = "SENT", "Sent"
-        FAILED = "FAILED", "Failed (will be retried)"
+        PENDING = "PENDING", _("Being sent")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed (will be retried)")
 
-    month = models.DateField(unique=True, help_text="The first day of the month reported on.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=1)
-    row_count = models.PositiveIntegerField(null=True, blank=True)
-    total_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    recipients = models.TextField(blank=True)
-    last_error = models.TextField(blank=True)
+    month = models.DateField(
+        _("month"), unique=True, help_text=_("The first day of the month reported on.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    row_count = models.PositiveIntegerField(_("row count"), null=True, blank=True)
+    total_amount = models.DecimalField(
+        _("total amount"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    recipients = models.TextField(_("recipients"), blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         ordering = ["-month"]
+        verbose_name = _("report run")
+        verbose_name_plural = _("report runs")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["PENDING", "SENT", "FAILED"]),
@@ -37,9 +46,12 @@ class ReportRun(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="SENT") | Q(sent_at__isnull=False),
                 name="reportrun_sent_has_sent_at",
-                violation_error_message="A sent report must record when it was sent.",
+                violation_error_message=_("A sent report must record when it was sent."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Report {self.month:%Y-%m} ({self.get_status_display()})"
+        return _("Report %(month)s (%(status)s)") % {
+            "month": f"{self.month:%Y-%m}",
+            "status": self.get_status_display(),
+        }

@@ -43,8 +43,9 @@ from django.core.mail import EmailMessage
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.models import Order
 from core.csv import CsvRowWriter
@@ -76,7 +77,9 @@ def parse_month(text: str) -> date:
     try:
         parsed = datetime.strptime(text.strip(), "%Y-%m")
     except ValueError:
-        raise ValueError(f"{text!r} is not a month like 2026-10 (YYYY-MM).") from None
+        raise ValueError(
+            _("%(text)r is not a month like 2026-10 (YYYY-MM).") % {"text": text}
+        ) from None
     return parsed.date()
 
 
@@ -166,30 +169,49 @@ def report_recipients() -> list[str]:
     recipients = list(settings.REPORT_RECIPIENTS) or [address for _, address in settings.MANAGERS]
     if not recipients:
         raise ReportNotConfigured(
-            "No recipients for the monthly report: set REPORT_RECIPIENTS (comma-separated "
-            "addresses) or DJANGO_MANAGERS."
+            _(
+                "No recipients for the monthly report: set REPORT_RECIPIENTS (comma-separated "
+                "addresses) or DJANGO_MANAGERS."
+            )
         )
     return recipients
+
+
+def _month_name(month: date) -> str:
+    """ "October 2026", in the active language (Django's month names, not the C locale's)."""
+    return dateformat.format(month, "F Y")
 
 
 def _summary_text(summary: ReportSummary) -> str:
     labels = dict(Order.Status.choices)
     lines = [
-        f"Orders report for {summary.month:%B %Y} ({settings.TIME_ZONE}).",
+        _("Orders report for %(month)s (%(time_zone)s).")
+        % {"month": _month_name(summary.month), "time_zone": settings.TIME_ZONE},
         "",
-        f"Orders: {summary.row_count}",
+        _("Orders: %(count)s") % {"count": summary.row_count},
     ]
     if not summary.row_count:
-        lines.append("There were no orders this month.")
+        lines.append(_("There were no orders this month."))
     for status, (count, amount) in summary.by_status.items():
-        lines.append(f"{labels[status]}: {count} orders, {amount}")
-    lines += [f"Total: {summary.total_amount}", "", "The orders are in the attached CSV."]
+        # The English singular is "1 orders" as the report has always read; other languages
+        # get their plural forms.
+        line = ngettext(
+            "%(status)s: %(count)s orders, %(amount)s",
+            "%(status)s: %(count)s orders, %(amount)s",
+            count,
+        )
+        lines.append(line % {"status": labels[status], "count": count, "amount": amount})
+    lines += [
+        _("Total: %(amount)s") % {"amount": summary.total_amount},
+        "",
+        _("The orders are in the attached CSV."),
+    ]
     return "\n".join(lines)
 
 
 def _build_message(*, summary: ReportSummary, csv_path: Path, recipients: list[str]):
     message = EmailMessage(
-        subject=f"Orders report {summary.month:%B %Y}",
+        subject=_("Orders report %(month)s") % {"month": _month_name(summary.month)},
         body=_summary_text(summary),
         to=recipients,
     )
@@ -474,7 +496,7 @@ def report_failure_notify(*, month: date, error: BaseException) -> bool:
             "The daily catch-up tries again every day until %(last_day)s (the last "
             "%(window)s months are caught up: REPORT_CATCHUP_MONTHS). After that, or to send "
             "it now:"
-        ) % {"last_day": f"{last_day:%d %B %Y}", "window": window}
+        ) % {"last_day": dateformat.format(last_day, "d E Y"), "window": window}
     else:
         retry_text = _(
             "The daily catch-up is off (REPORT_CATCHUP_MONTHS=0): nothing will try again. "

@@ -1,4 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reports.services import (
     ReportNotConfigured,
@@ -31,7 +33,9 @@ class Command(BaseCommand):
                 raise CommandError(f"--month: {error}") from None
             if not month_is_over(month_start):
                 # A partial month recorded as sent would block the real report on the 1st.
-                raise CommandError(f"--month: {month} is not over yet; pick a past month.")
+                raise CommandError(
+                    _("--month: %(month)s is not over yet; pick a past month.") % {"month": month}
+                )
         else:
             month_start = previous_month()
         try:
@@ -40,13 +44,20 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         label = f"{month_start:%Y-%m}"
         if outcome.status == "sent":
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Report for {label} sent: {outcome.row_count} orders, "
-                    f"total {outcome.total_amount}."
-                )
+            # The English singular is "1 orders", as the command has always printed.
+            sent = ngettext(
+                "Report for %(month)s sent: %(count)s orders, total %(total)s.",
+                "Report for %(month)s sent: %(count)s orders, total %(total)s.",
+                outcome.row_count,
             )
+            values = {"month": label, "count": outcome.row_count, "total": outcome.total_amount}
+            self.stdout.write(self.style.SUCCESS(sent % values))
         elif outcome.status == "already_sent":
-            self.stdout.write(f"Report for {label} was already sent; --force sends it again.")
+            self.stdout.write(
+                _("Report for %(month)s was already sent; --force sends it again.")
+                % {"month": label}
+            )
         else:
-            raise CommandError(f"Report for {label} is being sent by another run right now.")
+            raise CommandError(
+                _("Report for %(month)s is being sent by another run right now.") % {"month": label}
+            )
