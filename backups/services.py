@@ -601,10 +601,13 @@ def summary_differences(expected: dict, found: dict) -> list[str]:
     for table in sorted(set(tables) | set(found["tables"])):
         want, got = tables.get(table), found["tables"].get(table)
         if want != got:
-            differences.append(f"{table}: {want} rows expected, {got} found")
+            differences.append(
+                _("%(table)s: %(want)s rows expected, %(got)s found")
+                % {"table": table, "want": want, "got": got}
+            )
     for table, digest in expected.get("checksums", {}).items():
         if found["checksums"].get(table) != digest:
-            differences.append(f"{table}: checksum differs")
+            differences.append(_("%(table)s: checksum differs") % {"table": table})
     return differences
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backups.services import BackupError, backup_create
 
@@ -17,19 +18,29 @@ class Command(BaseCommand):
         except BackupError as error:
             raise CommandError(str(error)) from None
         manifest = result.manifest
+        clients = manifest["tables"].get("clients_client", 0)
+        orders = manifest["tables"].get("clients_order", 0)
+        media = manifest["media"]["files"]
+        # Three counts, each with its own plural form: each phrase is translated whole, then
+        # placed in the sentence. The English singulars read as they always have ("1 clients").
+        counts = {
+            "clients": ngettext("%(count)s clients", "%(count)s clients", clients)
+            % {"count": clients},
+            "orders": ngettext("%(count)s orders", "%(count)s orders", orders) % {"count": orders},
+            "media": ngettext("%(count)s media files", "%(count)s media files", media)
+            % {"count": media},
+        }
         self.stdout.write(
             self.style.SUCCESS(
                 _(
-                    "Backup written: %(path)s (%(size)s, %(seconds).1f s): %(clients)s "
-                    "clients, %(orders)s orders, %(media)s media files."
+                    "Backup written: %(path)s (%(size)s, %(seconds).1f s): %(clients)s, "
+                    "%(orders)s, %(media)s."
                 )
                 % {
                     "path": result.path,
                     "size": _human(result.size),
                     "seconds": result.seconds,
-                    "clients": manifest["tables"].get("clients_client", 0),
-                    "orders": manifest["tables"].get("clients_order", 0),
-                    "media": manifest["media"]["files"],
+                    **counts,
                 }
             )
         )
@@ -41,8 +52,12 @@ class Command(BaseCommand):
 
 
 def _human(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+    if size < 1024:
+        # The English singular is "1 bytes", as the command has always printed.
+        return ngettext("%(size).0f bytes", "%(size).0f bytes", size) % {"size": size}
+    size /= 1024
+    for unit in (_("%(size).1f KB"), _("%(size).1f MB")):
+        if size < 1024:
+            return unit % {"size": size}
         size /= 1024
-    return str(size)
+    return _("%(size).1f GB") % {"size": size}

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backups.services import BackupError, backup_restore
 
@@ -21,19 +22,27 @@ class Command(BaseCommand):
         except BackupError as error:
             raise CommandError(str(error)) from None
         manifest = result.manifest
+        tables = len(manifest["tables"])
+        rows = sum(manifest["tables"].values())
+        media = result.media_files
+        # Each count's phrase is translated whole (its plural form), then placed in the sentence.
+        counts = {
+            "tables": ngettext("%(count)s tables", "%(count)s tables", tables) % {"count": tables},
+            "rows": ngettext("%(count)s rows", "%(count)s rows", rows) % {"count": rows},
+            "media": ngettext("%(count)s media files", "%(count)s media files", media)
+            % {"count": media},
+        }
         self.stdout.write(
             self.style.SUCCESS(
                 _(
-                    "Restored %(file)s (made %(created)s) in %(seconds).1f s: %(tables)s "
-                    "tables, %(rows)s rows and %(media)s media files, all matching the backup."
+                    "Restored %(file)s (made %(created)s) in %(seconds).1f s: %(tables)s, "
+                    "%(rows)s and %(media)s, all matching the backup."
                 )
                 % {
                     "file": file,
                     "created": manifest["created_at"],
                     "seconds": result.seconds,
-                    "tables": len(manifest["tables"]),
-                    "rows": sum(manifest["tables"].values()),
-                    "media": result.media_files,
+                    **counts,
                 }
             )
         )
@@ -45,10 +54,14 @@ class Command(BaseCommand):
                 )
             )
         if result.pending_migrations:
+            pending = len(result.pending_migrations)
             self.stdout.write(
-                _(
+                ngettext(
                     "The backup predates %(count)s migration(s) of this version: run "
-                    "`manage.py migrate` next."
+                    "`manage.py migrate` next.",
+                    "The backup predates %(count)s migration(s) of this version: run "
+                    "`manage.py migrate` next.",
+                    pending,
                 )
-                % {"count": len(result.pending_migrations)}
+                % {"count": pending}
             )
