@@ -13,6 +13,9 @@
  * was deactivated or lost their role), where a new handshake would only be refused. This
  * script then shows the page's data-live-stopped-text, if the page gives one, until dismissed
  * (a new message lives in the template, where it can be translated).
+ * The words it writes itself come from the region's data-text-new-order ("%(title)s" and
+ * "%(client)s" are filled in) and data-text-dismiss, when the page gives them; otherwise from
+ * Django's JavaScript catalog (window.gettext), when the page loads one; otherwise English.
  * The page may come from a cache: everything here is static.
  */
 (function () {
@@ -23,6 +26,19 @@
 
   var NOTICE_MS = 10000;
   var MAX_NOTICES = 4;
+
+  // Django's catalog function when the page loaded it, else the English text as it is.
+  var gettext = window.gettext || function (text) { return text; };
+  var TEXT_NEW_ORDER = region.dataset.textNewOrder ||
+    gettext("New order “%(title)s” for %(client)s");
+  var TEXT_DISMISS = region.dataset.textDismiss || gettext("Dismiss");
+
+  // Named placeholders, filled in one pass, so a title holding "%(client)s" stays as typed.
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
 
   // "1234.5" -> "1,234.50", as the server's floatformat:"2g" renders it (en-us). Works on the
   // decimal string, never through a float, so large totals keep every cent.
@@ -44,7 +60,7 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "live-notice-close";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", TEXT_DISMISS);
     close.textContent = "×";
     close.addEventListener("click", function () { notice.remove(); });
     notice.appendChild(body);
@@ -70,7 +86,7 @@
 
   function onMessage(data) {
     if (data.type !== "order.created" || !data.order || !data.client) return;
-    showNotice("New order “" + data.order.title + "” for " + data.client.name);
+    showNotice(fill(TEXT_NEW_ORDER, { title: data.order.title, client: data.client.name }));
     updateRow(data.client);
   }
 
