@@ -1,10 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     """What the apps share: health, protected media, base templates and vendored assets."""
 
     name = "core"
+    verbose_name = _("Core")
 
     def ready(self) -> None:
         # Connects the receivers that retire cached permissions, in every process (a shell that

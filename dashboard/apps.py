@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
@@ -6,6 +7,7 @@ class DashboardConfig(AppConfig):
     cheap: orders and clients summed per time bucket by database triggers."""
 
     name = "dashboard"
+    verbose_name = _("Dashboard")
 
     def ready(self) -> None:
         from dashboard.triggers import ROLLUP_TRIGGERS

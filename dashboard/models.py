@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import models
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import TruncHour, TruncMonth
+from django.utils.translation import gettext_lazy as _
 
 from clients.models import Order
 
@@ -60,6 +61,8 @@ class OrderRollup(models.Model):
     amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
+        verbose_name = _("order rollup")
+        verbose_name_plural = _("order rollups")
         constraints = [
             # The triggers' upsert target; its index also serves the dashboard's range.
             models.UniqueConstraint(fields=["bucket", "status"], name="order_rollup_unique"),
@@ -85,6 +88,8 @@ class ClientRollup(models.Model):
     active_count = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("client rollup")
+        verbose_name_plural = _("client rollups")
         constraints = [
             models.CheckConstraint(
                 condition=Q(vip_count__gte=0, active_count__gte=0)
