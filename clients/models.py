@@ -9,6 +9,7 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.fields import AvatarField, LowercaseEmailField
 from clients.validators import (
@@ -162,9 +163,12 @@ class Order(models.Model):
     """Something a client bought or is buying."""
 
     class Status(models.TextChoices):
-        NEW = "NEW", _("New")
-        IN_PROGRESS = "IN_PROGRESS", _("In progress")
-        DONE = "DONE", _("Done")
+        # A context of their own: "New" and "Done" are other apps' words too (imports,
+        # timeline), whose Russian differs in gender and number, and the first installed
+        # app's translation of a shared msgid wins everywhere.
+        NEW = "NEW", pgettext_lazy("order status", "New")
+        IN_PROGRESS = "IN_PROGRESS", pgettext_lazy("order status", "In progress")
+        DONE = "DONE", pgettext_lazy("order status", "Done")
 
     # Indexed by `order_client_newest_first` below.
     client = models.ForeignKey(
