@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TimelineConfig(AppConfig):
@@ -6,6 +7,7 @@ class TimelineConfig(AppConfig):
     shows them beside the client's history and orders."""
 
     name = "timeline"
+    verbose_name = _("Timeline")
 
     def ready(self) -> None:
         from clients.events import client_merging

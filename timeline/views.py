@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.generic import FormView, ListView, TemplateView, UpdateView
 
 from clients import permissions
@@ -341,7 +342,7 @@ class TaskListView(PermissionRequiredMixin, TemplateView):
                 ("overdue", _("Overdue"), groups["overdue"]),
                 ("today", _("Today"), groups["today"]),
                 ("later", _("Later"), groups["later"]),
-                ("done", _("Done"), groups["done"]),
+                ("done", pgettext("tasks", "Done"), groups["done"]),
             ],
             tasks_count=min(len(tasks), self.limit),
             more_tasks=len(tasks) > self.limit,
