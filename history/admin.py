@@ -48,7 +48,10 @@ def what_happened(entry: Entry) -> str:
 def object_link(entry: Entry) -> str:
     """The object's type and name, linked to its admin page while it exists."""
     content_type = entry.content_type
-    text = f"{capfirst(content_type.name)} “{entry.object_repr}”"
+    text = _("%(type)s “%(name)s”") % {
+        "type": capfirst(content_type.name),
+        "name": entry.object_repr,
+    }
     if entry.action == Entry.Action.DELETE or entry.object_id is None:
         return text
     try:

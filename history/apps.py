@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HistoryConfig(AppConfig):
@@ -6,4 +7,4 @@ class HistoryConfig(AppConfig):
     and what changed (django-auditlog, with this app's Entry as its log entry model)."""
 
     name = "history"
-    verbose_name = "History"
+    verbose_name = _("History")
