@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportsConfig(AppConfig):
@@ -6,3 +7,4 @@ class ImportsConfig(AppConfig):
     and the history of imports (/imports/)."""
 
     name = "imports"
+    verbose_name = _("Imports")

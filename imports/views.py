@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
@@ -38,10 +38,11 @@ from imports.readers import FileRefused
 logger = logging.getLogger(__name__)
 
 # What a sample row will do, as the preview's table says it.
+# A context of their own: "New" is also the header of a column of counts (import_list.html).
 ACTIONS = {
-    "create": gettext_lazy("New"),
-    "update": gettext_lazy("Update"),
-    "unchanged": gettext_lazy("Unchanged"),
+    "create": pgettext_lazy("import row action", "New"),
+    "update": pgettext_lazy("import row action", "Update"),
+    "unchanged": pgettext_lazy("import row action", "Unchanged"),
 }
 
 
