@@ -161,7 +161,8 @@ def analyse(
     if keep_invalid_rows:
         analysis.invalid_csv = io.StringIO()
         writer = csv.writer(analysis.invalid_csv)
-        writer.writerow([*map(neutralise, table.header), "error"])
+        # The column the invalid rows' page names ("each with an “error” column").
+        writer.writerow([*map(neutralise, table.header), _("error")])
     check = _ClientCheck(analysis, on_duplicate) if kind == "clients" else _OrderCheck(analysis)
     total = table.estimated_rows
     copy = _RowCopy(copy_rows_to, table.header) if copy_rows_to is not None else None
