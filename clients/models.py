@@ -29,19 +29,25 @@ SEARCH_MAX_LENGTH = 254
 ROLLUP_FIELDS = frozenset({"orders_count", "orders_total", "open_orders_count"})
 
 
+def name_or_email_search(queryset: models.QuerySet, q: str) -> models.QuerySet:
+    """The rows of `queryset` (clients, trashed clients) whose name or email contains `q`,
+    case-insensitively; a blank query matches every row."""
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    if "\x00" in q or len(q) > SEARCH_MAX_LENGTH:
+        # No stored text holds a NUL (PostgreSQL refuses one even in a query parameter,
+        # which would be a 500), nor contains a text longer than the longest field (and
+        # SQLite refuses a LIKE pattern of 50,000 characters: a 500 too): such a query
+        # matches nobody.
+        return queryset.none()
+    return queryset.filter(Q(name__icontains=q) | Q(email__icontains=q))
+
+
 class ClientQuerySet(models.QuerySet):
     def search(self, q: str) -> "ClientQuerySet":
         """Name or email contains `q`, case-insensitively; a blank query matches everyone."""
-        q = (q or "").strip()
-        if not q:
-            return self
-        if "\x00" in q or len(q) > SEARCH_MAX_LENGTH:
-            # No stored text holds a NUL (PostgreSQL refuses one even in a query parameter,
-            # which would be a 500), nor contains a text longer than the longest field (and
-            # SQLite refuses a LIKE pattern of 50,000 characters: a 500 too): such a query
-            # matches nobody.
-            return self.none()
-        return self.filter(Q(name__icontains=q) | Q(email__icontains=q))
+        return name_or_email_search(self, q)
 
     def active(self) -> "ClientQuerySet":
         """Clients with at least one order not yet DONE: the stored `open_orders_count`, read

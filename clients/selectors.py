@@ -7,10 +7,10 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from clients.models import SEARCH_MAX_LENGTH, Client, TrashedClient
+from clients.models import Client, TrashedClient, name_or_email_search
 from core.csv import BOM, CsvRowWriter
 
 # --- The client list: one indexed query a page, for the web list, the API and the export --
@@ -213,9 +213,4 @@ def trash_list(*, q: str = "") -> QuerySet:
     """The trash, newest first, searched by name or email; without the rows it keeps (a
     client's orders can be megabytes)."""
     trash = TrashedClient.objects.select_related("deleted_by").defer("rows")
-    q = (q or "").strip()
-    if q and ("\x00" in q or len(q) > SEARCH_MAX_LENGTH):  # as ClientQuerySet.search
-        return trash.none()
-    if q:
-        trash = trash.filter(Q(name__icontains=q) | Q(email__icontains=q))
-    return trash
+    return name_or_email_search(trash, q)
