@@ -194,13 +194,14 @@ class ClientDeleteView(PermissionRequiredMixin, DeleteView):
         )
 
     def post(self, request, *args, **kwargs):
-        # Deleted a moment ago (another tab, another user): say where it went, not a 404.
-        if not Client.objects.filter(pk=kwargs["pk"]).exists():
+        try:
+            return super().post(request, *args, **kwargs)
+        except Http404:
+            # Deleted a moment ago (another tab, another user): say where it went.
             gone = _gone(request, kwargs["pk"])
             if gone is None:
-                raise Http404
+                raise
             return gone
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         try:
