@@ -459,3 +459,31 @@ def test_the_trash_pages_and_a_huge_search_is_no_error(member_client, member):
     assert 'href="?page=2"' in html
     assert member_client.get("/clients/trash/", {"q": "x" * 60_000}).status_code == 200
     assert member_client.get("/clients/", {"q": "x" * 60_000}).status_code == 200
+
+
+def test_merging_into_a_client_with_an_avatar_keeps_its_file_and_drops_the_trashed_one(
+    member, django_capture_on_commit_callbacks
+):
+    from dashboard.services import rollups_drift
+
+    trashed = ClientFactory(email="ada@mail.test")
+    trashed.avatar = upload(image_bytes())
+    trashed.save()
+    OrderFactory.create_batch(2, client=trashed)
+    old_file = Path(settings.MEDIA_ROOT) / trashed.avatar.name
+    client_trash(client_id=trashed.pk, user=member)
+    taken = ClientFactory(email="ada@mail.test")
+    taken.avatar = upload(image_bytes("GIF"), "t.gif")
+    taken.save()
+    kept_file = Path(settings.MEDIA_ROOT) / taken.avatar.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_restore(client_id=trashed.pk, into_id=taken.pk)
+
+    taken.refresh_from_db()
+    assert Path(settings.MEDIA_ROOT) / taken.avatar.name == kept_file
+    assert kept_file.exists()
+    assert not old_file.exists()  # nothing points at it any more
+    assert taken.orders_count == 2
+    assert totals_drift() == []
+    assert rollups_drift() == []
