@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -217,6 +217,16 @@ class Order(models.Model):
         return f"{self.title} ({self.amount})"
 
 
+class SnapshotEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, but a datetime keeps its microseconds (Django's cuts them to
+    milliseconds): a restored row has the dates it had (the timeline pages by them)."""
+
+    def default(self, o):
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
 class TrashedClient(models.Model):
     """A deleted client in the trash: its row and the rows that its delete would have taken
     with it (orders, notes, tasks), as they were, restorable until the daily purge
@@ -247,7 +257,7 @@ class TrashedClient(models.Model):
         related_name="+",
         verbose_name=_("deleted by"),
     )
-    rows = models.JSONField(encoder=DjangoJSONEncoder, default=dict, editable=False)
+    rows = models.JSONField(encoder=SnapshotEncoder, default=dict, editable=False)
 
     class Meta:
         ordering = ["-deleted_at", "-id"]

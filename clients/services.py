@@ -3,19 +3,18 @@
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from auditlog.context import disable_auditlog
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients import events, triggers
-from clients.models import ZERO, Client, Order, TrashedClient
+from clients.models import ZERO, Client, Order, SnapshotEncoder, TrashedClient
 from clients.validators import email_domain
 from history.models import Entry
 from history.services import entries_move, entry_record
@@ -197,15 +196,6 @@ class RestoreResult:
     merged: bool
 
 
-class _Encoder(DjangoJSONEncoder):
-    # DjangoJSONEncoder cuts datetimes to milliseconds; a restored row keeps its microseconds
-    # (the timeline pages by them).
-    def default(self, o):
-        if isinstance(o, datetime):
-            return o.isoformat()
-        return super().default(o)
-
-
 def _dependents() -> list[tuple[type[models.Model], str]]:
     """The models a client's delete cascades to (orders, notes, tasks, any added later), with
     the column naming the client: what goes to the trash with it."""
@@ -268,7 +258,7 @@ def _insert_as_they_were(model: type[models.Model], rows: list[dict]) -> None:
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} "
                 f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)",
-                [json.dumps(rows, cls=_Encoder)],
+                [json.dumps(rows, cls=SnapshotEncoder)],
             )
         return
     instances = [_instance(model, row) for row in rows]
@@ -315,8 +305,7 @@ def client_trash(*, client_id: int, user=None) -> TrashedClient:
             orders_count=client.orders_count,
             orders_total=client.orders_total,
             deleted_by=user if user is not None and user.is_authenticated else None,
-            # Encoded here, with the microseconds (the field's DjangoJSONEncoder cuts them).
-            rows=json.loads(json.dumps(rows, cls=_Encoder)),
+            rows=rows,
         )
         # One DELETE per table, without model signals: nothing is recorded or cleaned up per
         # row (the avatar's file stays for a restore), the triggers take the orders out of the
