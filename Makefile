@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: help install run test lint format migrate seed superuser worker beat bench stack clean lint-deploy
+.PHONY: help install messages run test lint format migrate seed superuser worker beat bench stack clean lint-deploy
 .PHONY: bench-report bench-small bench-imports soak
 
 help:  ## List the targets
@@ -33,7 +33,17 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 	$(BIN)/uv sync --locked --inexact --python $(PY) --quiet
 	@touch $@
 
-install: $(VENV)/.synced  ## Create .venv/ with the locked dependencies
+# The .mo files Django reads, compiled from the .po files in git whenever one changed.
+$(VENV)/.messages: $(VENV)/.synced $(wildcard */locale/*/LC_MESSAGES/*.po)
+	@command -v msgfmt >/dev/null || { echo "error: msgfmt is missing (GNU gettext), which compiles the"; \
+		echo "       translations: sudo bash bin/install-system-deps (or apt-get install gettext)"; exit 1; }
+	$(PY) bin/messages compile
+	@touch $@
+
+install: $(VENV)/.messages  ## Create .venv/ with the locked dependencies and compile the translations
+
+messages: install  ## Gather new strings into each app's Russian catalogue (then translate them)
+	$(PY) bin/messages
 
 migrate: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

@@ -19,6 +19,18 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_and_zone():
+    """Each test starts in LANGUAGE_CODE and TIME_ZONE: a request activates its visitor's language
+    and zone for the rest of its thread (core/preferences.py), as production's next request
+    would set them afresh."""
+    from django.utils import timezone, translation
+
+    yield
+    translation.deactivate()
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Each test writes uploads to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -8,10 +8,10 @@ User = get_user_model()
 
 
 class ProfileInline(admin.StackedInline):
-    """The user's own choices: their time zone (the task digest goes out in it)."""
+    """The user's own choices: their language and time zone (core/preferences.py)."""
 
     model = Profile
-    fields = ["time_zone"]
+    fields = ["language", "time_zone"]
     can_delete = False
     max_num = 1
 

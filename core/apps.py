@@ -12,3 +12,5 @@ class CoreConfig(AppConfig):
         # Connects the receivers that retire cached permissions, in every process (a shell that
         # changes a group authenticates nobody, so would never import the backend).
         from core import auth  # noqa: F401
+        # Copies a user's language and time zone into the session at login, wherever it happens.
+        from core import preferences  # noqa: F401

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import UpdateView
 
 from core.models import Profile
+from core.preferences import preferences_remember
 
 
 @require_safe
@@ -111,12 +113,12 @@ def protected_media(request: HttpRequest, path: str) -> HttpResponse:
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ["time_zone"]
+        fields = ["language", "time_zone"]
 
 
 class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
-    """/accounts/profile/: the signed-in user's own choices (their time zone: the daily task
-    digest goes out at TASK_DIGEST_HOUR of it)."""
+    """/accounts/profile/: the signed-in user's own choices, their language and time zone (pages
+    from the next one on; the daily task digest goes out at TASK_DIGEST_HOUR of that zone)."""
 
     form_class = ProfileForm
     template_name = "registration/profile.html"
@@ -125,6 +127,13 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
 
     def get_object(self, queryset=None) -> Profile:
         return Profile.objects.get_or_create(user=self.request.user)[0]
+
+    def form_valid(self, form):
+        if language := form.cleaned_data["language"]:  # "saved" is said in the new language
+            translation.activate(language)
+        response = super().form_valid(form)
+        preferences_remember(session=self.request.session, profile=self.object)
+        return response
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

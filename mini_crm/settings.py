@@ -15,6 +15,7 @@ import dj_database_url
 import redis.exceptions as redis_errors
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from core.logging import logging_config
 from mini_crm.env import (
@@ -86,9 +87,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the cookie's or the browser's language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.preferences.PreferencesMiddleware",  # the user's own language and time zone
     "history.middleware.HistoryMiddleware",  # who and through what, for the history (history/)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -203,7 +206,17 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 TRUSTED_PROXIES = env_proxies("DJANGO_TRUSTED_PROXIES", alias="AXES_PROXY_COUNT")
 
 # --- I18N -----------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The language of a visitor's browser (Accept-Language) unless they chose one: the switcher in
+# the header, or their profile (core/preferences.py). LANGUAGE_CODE is the business's language:
+# the fallback, and the monthly report's, which goes to addresses rather than users.
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r}: use one of {dict(LANGUAGES)}.")
+# Our own catalogue, before Django's and the libraries': a few of their strings said better.
+LOCALE_PATHS = [BASE_DIR / "mini_crm" / "locale"]
+# Dates as "Dec 1, 2026" and "1 дек. 2026 г.": each language's formats (mini_crm/formats/).
+FORMAT_MODULE_PATH = ["mini_crm.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True

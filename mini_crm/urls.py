@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from api import views as api_views
+from core import preferences
 from core import views as core_views
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", core_views.ProfileView.as_view(), name="account-profile"),
+    path("i18n/setlang/", preferences.set_language, name="set_language"),
     path("accounts/token/", api_views.account_token, name="account-token"),
     path("accounts/token/revoke/", api_views.account_token_revoke, name="account-token-revoke"),
     path("media/<path:path>", core_views.protected_media, name="media"),
