@@ -11,6 +11,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Connects the receivers that retire cached permissions, in every process (a shell that
         # changes a group authenticates nobody, so would never import the backend).
-        from core import auth  # noqa: F401
         # Copies a user's language and time zone into the session at login, wherever it happens.
-        from core import preferences  # noqa: F401
+        from core import (
+            auth,  # noqa: F401
+            preferences,  # noqa: F401
+        )

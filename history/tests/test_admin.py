@@ -266,5 +266,5 @@ def test_a_changed_time_reads_in_the_local_time_zone(settings):
     with timezone.override(zoneinfo.ZoneInfo("Europe/Berlin")):
         text = summary(entry)
     assert "2026-12-24 08:00:00" not in text
-    assert "9 a.m." in text  # 08:00 UTC
+    assert "Dec 24, 2026 09:00" in text  # 08:00 UTC, in DATETIME_FORMAT (mini_crm/formats/en)
     assert "10:30 a.m." in text
