@@ -25,9 +25,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from core.models import user_time_zone
+from core.models import user_language, user_time_zone
 from timeline.models import Task, TaskDigest
 
 logger = logging.getLogger(__name__)
@@ -108,8 +108,10 @@ def _message(*, user, tz, day, now, tasks: list[Task]) -> EmailMultiAlternatives
     }
     for task in tasks:
         task.client_url = base + reverse("clients:detail", args=[task.client_id])
-    # Dates and times in the user's zone; the subject on one line, whatever the translation.
-    with timezone.override(tz):
+    # In the user's language and zone (their profile's, else the business's): the subject, the
+    # plural forms, the named date formats. Overridden per mail, as one run mails everyone. The
+    # subject on one line, whatever the translation.
+    with translation.override(user_language(user)), timezone.override(tz):
         subject = render_to_string("timeline/email/digest_subject.txt", context)
         text = render_to_string("timeline/email/digest.txt", context)
         html = render_to_string("timeline/email/digest.html", context)

@@ -175,7 +175,7 @@ def test_lists_the_overdue_then_todays_and_not_tomorrows_nor_done_nor_others():
 
     [message] = [m for m in mail.outbox if m.to == ["anna@mail.test"]]
     body = message.body
-    assert message.subject == "4 tasks for Oct. 6, 2026"
+    assert message.subject == "4 tasks for Oct 6, 2026"
     assert "You have 4 open tasks due today or overdue." in body
     # Overdue as on /tasks/: due before now, so this morning's 06:00 too.
     assert body.index("Overdue") < body.index("Overdue since yesterday")
@@ -183,7 +183,7 @@ def test_lists_the_overdue_then_todays_and_not_tomorrows_nor_done_nor_others():
     assert body.index("Due before the digest went") < body.index("Due today")
     assert body.index("Due today") < body.index("Due at half past eleven")
     assert body.index("Due at half past eleven") < body.index("Due just before midnight")
-    assert "10/05/2026 4 p.m.  Acme GmbH: Overdue since yesterday" in body
+    assert "Oct 5, 2026 16:00  Acme GmbH: Overdue since yesterday" in body
     assert "11:30 a.m.  Globex AG: Due at half past eleven" in body
     assert "11:59 p.m.  Acme GmbH: Due just before midnight" in body
     for absent in ("Due at midnight tomorrow", "Already done", "Someone else's"):
@@ -201,7 +201,7 @@ def test_one_task_is_singular():
     digests_send(now=berlin(7, 5))
 
     [message] = mail.outbox
-    assert message.subject == "1 task for Oct. 6, 2026"
+    assert message.subject == "1 task for Oct 6, 2026"
     assert "You have 1 open task due today or overdue." in message.body
 
 
@@ -439,7 +439,7 @@ def test_two_hourly_runs_deliver_one_message_to_a_real_smtp_server(settings):
     assert envelope.rcpt_tos == ["bob@mail.test"]
     assert envelope.mail_from == "crm@mail.test"
     [message] = inbox.messages
-    assert message["Subject"] == "2 tasks for Oct. 6, 2026"
+    assert message["Subject"] == "2 tasks for Oct 6, 2026"
     assert message["To"] == "bob@mail.test"
     assert message.get_content_type() == "multipart/alternative"
     text, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
@@ -448,3 +448,65 @@ def test_two_hourly_runs_deliver_one_message_to_a_real_smtp_server(settings):
     assert "9:30 a.m.  Acme GmbH: Call about the renewal" in text
     assert "https://crm.example.org/tasks/" in html
     assert TaskDigest.objects.get(user=bob).sent_at is not None
+
+
+# --- Each recipient's language ------------------------------------------------------------------
+
+
+def test_each_recipient_in_their_own_language_and_time_zone_in_one_run(settings):
+    settings.LANGUAGE_CODE = "en"
+    olga = assignee("olga", "Europe/Moscow", first_name="Ольга")  # UTC+3
+    Profile.objects.filter(user=olga).update(language="ru")
+    anna = assignee("anna", "Europe/Berlin", first_name="Anna")
+    for user in (olga, anna):
+        task(user, berlin(16, day=5), "Overdue since yesterday")
+        task(user, berlin(11, 30), "Due at half past eleven")
+        task(user, berlin(12), "Due at noon")
+        task(user, berlin(13), "Due at one")
+        task(user, berlin(14), "Due at two")
+
+    assert digests_send(now=berlin(7, 5)) == 2
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    russian = by_address["olga@mail.test"]
+    assert russian.subject == "5 задач на 6 окт. 2026 г."
+    assert "Здравствуйте, Ольга!" in russian.body
+    assert "У вас 5 открытых задач" in russian.body
+    assert "Просрочено" in russian.body
+    assert "Срок сегодня" in russian.body
+    # Moscow's clock and the Russian DATETIME_FORMAT: 16:00 in Berlin is 17:00 in Moscow.
+    assert "5 окт. 2026 г., 17:00  Acme GmbH: Overdue since yesterday" in russian.body
+    assert "12:30  Acme GmbH: Due at half past eleven" in russian.body
+    assert "Время указано в часовом поясе Europe/Moscow." in russian.body
+    html = russian.alternatives[0].content
+    assert '<html lang="ru">' in html
+    assert "Ваши задачи" in html
+
+    english = by_address["anna@mail.test"]
+    assert english.subject == "5 tasks for Oct 6, 2026"
+    assert "Hello Anna," in english.body
+    assert "Oct 5, 2026 16:00  Acme GmbH: Overdue since yesterday" in english.body
+    assert "Times are in Europe/Berlin." in english.body
+    assert '<html lang="en">' in english.alternatives[0].content
+
+
+def test_a_russian_single_task_and_a_few_use_their_plural_forms():
+    olga = assignee("olga", "Europe/Berlin")
+    Profile.objects.filter(user=olga).update(language="ru")
+    task(olga, berlin(10))
+
+    digests_send(now=berlin(7, 5))
+
+    [message] = mail.outbox
+    assert message.subject == "1 задача на 6 окт. 2026 г."
+    assert "У вас 1 открытая задача" in message.body
+
+
+def test_without_a_profile_language_the_business_language_counts(settings):
+    settings.LANGUAGE_CODE = "ru"
+    task(assignee("olga", None), berlin(10))
+
+    digests_send(now=berlin(7, 5))
+
+    [message] = mail.outbox
+    assert message.subject == "1 задача на 6 окт. 2026 г."
