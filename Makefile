@@ -58,6 +58,7 @@ run: seed  ## Set up and serve the app with demo data on http://127.0.0.1:8000
 	@echo "    manager / manager12345   Managers: everything with clients and orders"
 	@echo "    sales / sales12345       Sales: view, add, change (no delete, merge, export)"
 	@echo "    viewer / viewer12345     Viewers: view only"
+	@echo "    demo-ru / demo-ru12345   Managers, in Russian (its profile: Russian, Europe/Moscow)"
 	@echo ""
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

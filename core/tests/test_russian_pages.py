@@ -6,11 +6,13 @@ ALLOWED (names of products and formats, which stay as they are in Russian too). 
 is the text nodes and the attributes people read or hear (title, placeholder, aria-label, alt,
 the value of buttons) and the data-text-* attributes whose words the scripts show."""
 
+import io
 import re
 from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clients import services as client_services
@@ -374,3 +376,32 @@ def test_a_translated_template_string_with_a_percent_sign_renders_in_russian(cli
     client.force_login(book["manager"])
     html = client.get("/clients/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert 'data-text-new-order="Новый заказ «%(title)s» для клиента %(client)s"' in html
+
+
+def test_the_russian_demo_login_sees_russian_pages_and_make_run_lists_it(client, settings):
+    """`make run`'s demo-ru (clients/management/commands/seed_demo.py): a manager whose
+    profile says Russian and Moscow, whatever the browser asks for."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from clients.management.commands.seed_demo import RUSSIAN_LOGIN
+
+    settings.DEBUG = True  # seed_demo runs only in development
+    call_command("seed_demo", clients=3, orders=1, stdout=io.StringIO())
+    call_command("seed_demo", clients=3, orders=1, stdout=io.StringIO())  # again: the same
+    username, password, role = RUSSIAN_LOGIN
+    assert (username, password) == ("demo-ru", "demo-ru12345")
+    user = get_user_model().objects.get(username=username)
+    assert list(user.groups.values_list("name", flat=True)) == [role] == [MANAGERS]
+    assert (user.profile.language, user.profile.time_zone) == ("ru", "Europe/Moscow")
+
+    login = {"username": username, "password": password}
+    assert client.post("/accounts/login/", login, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
+    response = client.get("/clients/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert '<html lang="ru"' in response.content.decode()
+
+    makefile = (Path(settings.BASE_DIR) / "Makefile").read_text()
+    run = re.search(r"^run:.*?(?=^\S)", makefile, re.MULTILINE | re.DOTALL).group(0)
+    assert f"{username} / {password}" in run

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, Order
 from clients.permissions import MANAGERS, SALES, VIEWERS, role_group
 from clients.services import is_vip_email
+from core.models import Profile
 from timeline.models import Note, Task
 
 FIRST = [
@@ -86,6 +87,10 @@ ROLE_LOGINS = {
     "sales": ("sales12345", SALES),
     "viewer": ("viewer12345", VIEWERS),
 }
+# A manager whose profile is Russian, in Moscow's time: every page, date and e-mail in Russian
+# (core/preferences.py), beside the English logins above.
+RUSSIAN_LOGIN = ("demo-ru", "demo-ru12345", MANAGERS)
+RUSSIAN_PROFILE = {"language": "ru", "time_zone": "Europe/Moscow"}
 BATCH = 5_000
 # A few notes and follow-ups on every third client, so the timeline and /tasks/ mean something.
 NOTES = [
@@ -107,8 +112,8 @@ def ascii_slug(word: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Load demo clients and orders, a 'demo' superuser and one login per role "
-        "(manager, sales, viewer). Safe to run again."
+        "Load demo clients and orders, a 'demo' superuser, one login per role "
+        "(manager, sales, viewer) and a Russian manager (demo-ru). Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -141,6 +146,7 @@ class Command(BaseCommand):
             raise CommandError(_("--clients and --orders must not be negative."))
         self.ensure_demo_user()
         self.ensure_role_users()
+        self.ensure_russian_user()
         if if_empty and Client.objects.exists():
             self.stdout.write(_("Clients exist already: no demo data loaded."))
             return
@@ -214,6 +220,22 @@ class Command(BaseCommand):
                     % {"role": role, "username": username, "password": password}
                 )
             user.groups.add(role_group(role))
+
+    def ensure_russian_user(self) -> None:
+        """Its profile is set on every run, as its group is: the login shows Russian pages."""
+        username, password, role = RUSSIAN_LOGIN
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_staff": True, "first_name": "Дарья"}
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+            self.stdout.write(
+                _("Created the %(role)s login: %(username)s / %(password)s")
+                % {"role": role, "username": username, "password": password}
+            )
+        user.groups.add(role_group(role))
+        Profile.objects.update_or_create(user=user, defaults=RUSSIAN_PROFILE)
 
     @staticmethod
     def make_client(index: int, rng: random.Random) -> Client:
