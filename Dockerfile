@@ -18,6 +18,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 # The uv version the Makefile pins.
 RUN pip install --no-cache-dir uv==0.13.9
+# gettext's msgfmt compiles the translations (the .mo files are not in git); the build stage
+# only: the app image takes the compiled files, not the tool.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends "gettext=0.21-*" \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Dependencies first, from the lock file alone: this layer survives code changes.
 COPY pyproject.toml uv.lock .python-version ./
@@ -25,13 +30,15 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project --python /usr/local/bin/python
 # The code as .dockerignore trims it: no tests, bench, docs or development files.
 COPY . .
-# collectstatic imports the settings, which insist on a secret key of 50+ characters with DEBUG
-# off: a dummy one, set for this command only (not ENV), so it is in no layer's environment of
-# the final image.
-RUN DJANGO_SECRET_KEY=collectstatic-only-this-build-step-signs-nothing-not-a-secret \
+# collectstatic and compilemessages (each app's locale/*.po into the .mo files Django reads)
+# import the settings, which insist on a secret key of 50+ characters with DEBUG off: a dummy
+# one, set for these commands only (not ENV), so it is in no layer's environment of the final
+# image.
+RUN export DJANGO_SECRET_KEY=collectstatic-only-this-build-step-signs-nothing-not-a-secret \
     DJANGO_ALLOWED_HOSTS=build.invalid \
     STATIC_ROOT=/app/staticfiles \
-    /app/.venv/bin/python manage.py collectstatic --noinput -v 0 \
+    && /app/.venv/bin/python manage.py compilemessages --ignore .venv -v 0 \
+    && /app/.venv/bin/python manage.py collectstatic --noinput -v 0 \
     && rm -rf /app/var
 
 # --- app: web, ws, worker, beat and release ---------------------------------------------------
