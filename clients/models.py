@@ -79,30 +79,37 @@ class ClientQuerySet(models.QuerySet):
 class Client(models.Model):
     """A customer of the sales team. The email is the client's identity: unique, lowercased."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     email = LowercaseEmailField(
+        _("email"),
         max_length=254,
         unique=True,
         validators=[reject_example_domain],
         error_messages={"unique": _("A client with this email already exists.")},
     )
-    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
-    avatar = AvatarField(upload_to=avatar_upload_to, blank=True, validators=[validate_avatar])
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[validate_phone])
+    avatar = AvatarField(
+        _("photo"), upload_to=avatar_upload_to, blank=True, validators=[validate_avatar]
+    )
     vip = models.BooleanField(_("VIP"), default=False, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("client field", "added"), auto_now_add=True, db_index=True
+    )
     # Roll-ups of the client's orders, kept exact by database triggers on clients_order
     # (migration 0007) in the transaction of every write, whatever path made it: the ORM,
     # QuerySet.update(), the admin, raw SQL. App code never writes them.
-    orders_count = models.PositiveIntegerField(default=0, editable=False)
+    orders_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
     orders_total = models.DecimalField(
-        max_digits=18, decimal_places=2, default=ZERO, editable=False
+        _("orders total"), max_digits=18, decimal_places=2, default=ZERO, editable=False
     )
-    open_orders_count = models.PositiveIntegerField(default=0, editable=False)
+    open_orders_count = models.PositiveIntegerField(_("open orders"), default=0, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="client_newest_first"),
             # The list's sorts; each index is read forwards or backwards (both directions).
@@ -178,19 +185,29 @@ class Order(models.Model):
 
     # Indexed by `order_client_newest_first` below.
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="orders", db_index=False
+        Client,
+        on_delete=models.CASCADE,
+        related_name="orders",
+        db_index=False,
+        verbose_name=_("client"),
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(_("title"), max_length=200)
     amount = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+        _("amount"), max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
     # Indexed below, with the id. A default rather than auto_now_add: an imported order keeps
     # the date of the system it came from (imports/rows.py); no form or API edits it.
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        pgettext_lazy("order field", "created"), default=timezone.now, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         indexes = [
             # A client's orders, newest first (the client page, /orders/?client=), and the
             # foreign key's lookups and cascade. It replaced `order_client_totals`, which
@@ -243,7 +260,9 @@ class TrashedClient(models.Model):
     client_id = models.BigIntegerField(_("client id"), unique=True)  # the id it gets back
     name = models.CharField(_("name"), max_length=200)
     email = models.CharField(_("email"), max_length=254)
-    avatar = models.CharField(max_length=100, blank=True)  # its file stays until the purge
+    avatar = models.CharField(
+        _("photo"), max_length=100, blank=True
+    )  # its file stays until the purge
     orders_count = models.PositiveIntegerField(_("orders"), default=0)
     orders_total = models.DecimalField(
         _("orders total"), max_digits=18, decimal_places=2, default=ZERO
@@ -257,7 +276,7 @@ class TrashedClient(models.Model):
         related_name="+",
         verbose_name=_("deleted by"),
     )
-    rows = models.JSONField(encoder=SnapshotEncoder, default=dict, editable=False)
+    rows = models.JSONField(_("rows"), encoder=SnapshotEncoder, default=dict, editable=False)
 
     class Meta:
         ordering = ["-deleted_at", "-id"]

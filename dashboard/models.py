@@ -55,10 +55,10 @@ class OrderRollup(models.Model):
     """The orders created in one bucket (by `Order.created_at`) that now have one status: how
     many, and their amounts' sum. Written only by the triggers on clients_order."""
 
-    bucket = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=Order.Status.choices)
-    orders_count = models.BigIntegerField(default=0)
-    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    bucket = models.DateTimeField(_("bucket"))
+    status = models.CharField(_("status"), max_length=16, choices=Order.Status.choices)
+    orders_count = models.BigIntegerField(_("orders"), default=0)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("order rollup")
@@ -82,10 +82,10 @@ class ClientRollup(models.Model):
     """The clients created in one bucket (by `Client.created_at`): how many, and how many of them
     are VIP and active (an open order) now. Written only by the triggers on clients_client."""
 
-    bucket = models.DateTimeField(unique=True)
-    clients_count = models.BigIntegerField(default=0)
-    vip_count = models.BigIntegerField(default=0)
-    active_count = models.BigIntegerField(default=0)
+    bucket = models.DateTimeField(_("bucket"), unique=True)
+    clients_count = models.BigIntegerField(_("clients"), default=0)
+    vip_count = models.BigIntegerField(_("VIP clients"), default=0)
+    active_count = models.BigIntegerField(_("active clients"), default=0)
 
     class Meta:
         verbose_name = _("client rollup")

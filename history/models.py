@@ -73,12 +73,14 @@ class Entry(AbstractLogEntry):
     )
     object_id = models.BigIntegerField(blank=True, null=True, verbose_name=_("object id"))
     timestamp = models.DateTimeField(default=timezone.now, verbose_name=_("time"))
+    # auditlog's, which has no verbose name (it would read "serialized data" in every language).
+    serialized_data = models.JSONField(null=True, verbose_name=_("the row as it was"))
 
     # Not a foreign key: the history of a deleted client stays.
     client_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("client id"))
-    via = models.CharField(max_length=16, choices=Via.choices, default=Via.COMMAND)
+    via = models.CharField(_("via"), max_length=16, choices=Via.choices, default=Via.COMMAND)
     actor_label = models.CharField(_("by"), max_length=200, default=context.SYSTEM)
-    event = models.CharField(max_length=16, choices=Event.choices, blank=True)
+    event = models.CharField(_("event"), max_length=16, choices=Event.choices, blank=True)
 
     objects = EntryManager()
 
