@@ -43,9 +43,10 @@ from django.core.mail import EmailMessage
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import F, Q
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from clients.models import Order
 from core.csv import CsvRowWriter
@@ -53,7 +54,19 @@ from reports.models import ReportRun
 
 logger = logging.getLogger(__name__)
 
-CSV_HEADER = ["order_id", "created_at", "client_name", "client_email", "title", "status", "amount"]
+# The CSV's column names, in the report's language (report_language()). They read exactly as
+# they always have in English, the msgids, so nothing changes for an English business (nor for
+# a program reading its columns); a Russian business gets Russian names, as it gets a Russian
+# mail. The values under them stay machine-readable in every language (see row() below).
+CSV_HEADER = [
+    pgettext_lazy("report CSV column", "order_id"),
+    pgettext_lazy("report CSV column", "created_at"),
+    pgettext_lazy("report CSV column", "client_name"),
+    pgettext_lazy("report CSV column", "client_email"),
+    pgettext_lazy("report CSV column", "title"),
+    pgettext_lazy("report CSV column", "status"),
+    pgettext_lazy("report CSV column", "amount"),
+]
 # Rows fetched per round trip: a server-side cursor on PostgreSQL, so memory stays flat.
 CHUNK_SIZE = 5000
 ZERO = Decimal("0.00")
@@ -64,6 +77,13 @@ class ReportNotConfigured(ImproperlyConfigured):
 
 
 # --- Months -----------------------------------------------------------------------------------
+
+
+def report_language():
+    """The report's language while a block runs: the business's, LANGUAGE_CODE. The report and
+    its failure alert go to addresses (REPORT_RECIPIENTS, MANAGERS, ADMINS), not to users with
+    a profile, and a worker or a cron job has no request to take a language from."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def previous_month(*, today: date | None = None) -> date:
@@ -142,6 +162,9 @@ def monthly_report_write_csv(*, month: date, out) -> ReportSummary:
     tz = ZoneInfo(settings.TIME_ZONE)
     summary = ReportSummary(month=month)
 
+    # Values stay machine-readable whatever the language: ISO 8601 times, status codes ("NEW",
+    # "DONE"), amounts as plain decimals with a dot and no grouping. A spreadsheet or a program
+    # reads them the same in every locale; "20 730,00" would be text to most of them.
     def row(order: tuple) -> tuple:
         order_id, created_at, name, email, title, status, amount = order
         totals = summary.by_status[status]
@@ -152,12 +175,20 @@ def monthly_report_write_csv(*, month: date, out) -> ReportSummary:
         return order_id, when, name, email, title, status, amount
 
     writer = CsvRowWriter()
-    out.write(writer.row(CSV_HEADER))
+    with report_language():
+        header = [str(name) for name in CSV_HEADER]
+        totals_header = (
+            pgettext("report CSV column", "status"),
+            pgettext("report CSV column", "orders"),
+            pgettext("report CSV column", "amount"),
+        )
+        total_label = pgettext("report CSV totals row", "TOTAL")
+    out.write(writer.row(header))
     for chunk in itertools.batched(monthly_report_orders(month=month), CHUNK_SIZE):
         out.write(writer.rows(map(row, chunk)))
     totals = [(status, count, amount) for status, (count, amount) in summary.by_status.items()]
-    out.write(writer.rows([(), ("status", "orders", "amount"), *totals]))
-    out.write(writer.row(("TOTAL", summary.row_count, summary.total_amount)))
+    out.write(writer.rows([(), totals_header, *totals]))
+    out.write(writer.row((total_label, summary.row_count, summary.total_amount)))
     return summary
 
 
@@ -177,9 +208,33 @@ def report_recipients() -> list[str]:
     return recipients
 
 
+# The month a report is for, as the mail's sentences use it ("the report for December 2026"):
+# not Django's month names ("F"), which are capitalised in Russian ("Декабрь"), where the
+# sentence wants "за декабрь 2026". A context of their own, apart from the calendar's names.
+REPORT_MONTHS = {
+    1: pgettext_lazy("the month a report is for", "January"),
+    2: pgettext_lazy("the month a report is for", "February"),
+    3: pgettext_lazy("the month a report is for", "March"),
+    4: pgettext_lazy("the month a report is for", "April"),
+    5: pgettext_lazy("the month a report is for", "May"),
+    6: pgettext_lazy("the month a report is for", "June"),
+    7: pgettext_lazy("the month a report is for", "July"),
+    8: pgettext_lazy("the month a report is for", "August"),
+    9: pgettext_lazy("the month a report is for", "September"),
+    10: pgettext_lazy("the month a report is for", "October"),
+    11: pgettext_lazy("the month a report is for", "November"),
+    12: pgettext_lazy("the month a report is for", "December"),
+}
+
+
 def _month_name(month: date) -> str:
-    """ "October 2026", in the active language (Django's month names, not the C locale's)."""
-    return dateformat.format(month, "F Y")
+    """ "October 2026", "октябрь 2026": in the active language, not the C locale's."""
+    return f"{REPORT_MONTHS[month.month]} {month.year}"
+
+
+def _amount(amount: Decimal) -> str:
+    """An amount for people to read, in the active language: "20,730.00", "20 730,00"."""
+    return number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
 
 
 def _summary_text(summary: ReportSummary) -> str:
@@ -200,9 +255,9 @@ def _summary_text(summary: ReportSummary) -> str:
             "%(status)s: %(count)s orders, %(amount)s",
             count,
         )
-        lines.append(line % {"status": labels[status], "count": count, "amount": amount})
+        lines.append(line % {"status": labels[status], "count": count, "amount": _amount(amount)})
     lines += [
-        _("Total: %(amount)s") % {"amount": summary.total_amount},
+        _("Total: %(amount)s") % {"amount": _amount(summary.total_amount)},
         "",
         _("The orders are in the attached CSV."),
     ]
@@ -210,11 +265,10 @@ def _summary_text(summary: ReportSummary) -> str:
 
 
 def _build_message(*, summary: ReportSummary, csv_path: Path, recipients: list[str]):
-    message = EmailMessage(
-        subject=_("Orders report %(month)s") % {"month": _month_name(summary.month)},
-        body=_summary_text(summary),
-        to=recipients,
-    )
+    with report_language():
+        subject = _("Orders report %(month)s") % {"month": _month_name(summary.month)}
+        body = _summary_text(summary)
+    message = EmailMessage(subject=subject, body=body, to=recipients)
     # The attachment is held in memory while the message is sent: zip a large CSV (about a
     # tenth of the size) so a big month stays within what mail servers accept.
     if csv_path.stat().st_size > settings.REPORT_ZIP_ABOVE_BYTES:
@@ -489,6 +543,23 @@ def report_failure_notify(*, month: date, error: BaseException) -> bool:
     if not recipients:
         logger.error("report for %s: no ADMINS or MANAGERS to alert", label)
         return False
+    with report_language():
+        subject, body = _failure_text(month=month, label=label, attempts=attempts, error=error)
+    try:
+        EmailMessage(
+            subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            body=body,
+            from_email=settings.SERVER_EMAIL,
+            to=recipients,
+        ).send(using="default")
+    except Exception:
+        logger.exception("report for %s: the alert to %s failed too", label, recipients)
+        return False
+    return True
+
+
+def _failure_text(*, month: date, label: str, attempts: int, error: BaseException):
+    """The alert's subject and body, in the active language."""
     window = settings.REPORT_CATCHUP_MONTHS
     if window > 0:
         last_day = add_months(month, window + 1) - timedelta(days=1)
@@ -515,14 +586,4 @@ def report_failure_notify(*, month: date, error: BaseException) -> bool:
         ]
     )
     subject = _("Orders report for %(month)s not sent") % {"month": label}
-    try:
-        EmailMessage(
-            subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
-            body=body,
-            from_email=settings.SERVER_EMAIL,
-            to=recipients,
-        ).send(using="default")
-    except Exception:
-        logger.exception("report for %s: the alert to %s failed too", label, recipients)
-        return False
-    return True
+    return subject, body
