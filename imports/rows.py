@@ -10,11 +10,13 @@ The test imports/tests/test_rows.py holds it to the forms' own messages.
 
 import contextlib
 import datetime
+import functools
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.forms import ClientForm, OrderForm
@@ -160,10 +162,23 @@ def _status_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", text.casefold())
 
 
-STATUS_BY_KEY = {
-    **{_status_key(label): code for code, label in Order.Status.choices},
-    **{_status_key(code): code for code in Order.Status.values},
-}
+@functools.cache
+def _status_by_key(languages: tuple[str, ...]) -> dict[str, str]:
+    """A status as a file may write it → its code: the code ("NEW", "in_progress") or its label
+    in any of `languages` ("New", "Новый"). Whoever imports it, a file written in either
+    language reads the same. Built on first use, once per set of languages: at module import
+    the catalogues may not be loaded yet, and only the default language would count."""
+    lookup = {}
+    for language in languages:
+        with translation.override(language):
+            lookup.update({_status_key(str(label)): code for code, label in Order.Status.choices})
+    lookup.update({_status_key(code): code for code in Order.Status.values})
+    return lookup
+
+
+def status_by_key() -> dict[str, str]:
+    return _status_by_key(tuple(code for code, _name in settings.LANGUAGES))
+
 
 _DATE_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
@@ -250,7 +265,7 @@ class OrderRow:
             *self.amount, parse_amount(values.get("amount", "")), errors, "amount"
         )
         status = values.get("status", "").strip()
-        status = STATUS_BY_KEY.get(_status_key(status), status) if status else Order.Status.NEW
+        status = status_by_key().get(_status_key(status), status) if status else Order.Status.NEW
         cleaned["status"] = _clean(*self.status, status, errors, "status")
         created = values.get("created_at", "").strip()
         cleaned["created_at"] = None

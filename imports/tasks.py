@@ -1,6 +1,26 @@
-from celery import shared_task
+import contextlib
 
+from celery import shared_task
+from django.utils import timezone, translation
+
+from core.models import user_language, user_time_zone
 from imports import services
+from imports.models import Import
+
+
+@contextlib.contextmanager
+def _as_its_creator(import_id: int):
+    """Run the import in its creator's language and time zone (their profile's, else the
+    business's), as their own request would: the worker has none. The row errors, the summary
+    and the messages it stores are text, so they stay in that language when the page shows
+    them later; a date without a zone in the file is read on the creator's clock."""
+    batch = Import.objects.select_related("user__profile").filter(pk=import_id).first()
+    user = batch.user if batch is not None else None
+    if user is None:
+        yield
+        return
+    with translation.override(user_language(user)), timezone.override(user_time_zone(user)):
+        yield
 
 
 # No retries: a commit that fails rolled back and says why on its page; running it again
@@ -8,10 +28,12 @@ from imports import services
 @shared_task(name="imports.check")
 def check(import_id: int) -> None:
     """Check a big file's rows in the background (the preview)."""
-    services.import_check(import_id=import_id)
+    with _as_its_creator(import_id):
+        services.import_check(import_id=import_id)
 
 
 @shared_task(name="imports.commit")
 def commit(import_id: int) -> None:
     """Commit a big file in the background; the page follows its progress."""
-    services.import_commit(import_id=import_id)
+    with _as_its_creator(import_id):
+        services.import_commit(import_id=import_id)
