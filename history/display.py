@@ -3,12 +3,13 @@ batch, a revert), what it did. The admin (history/admin.py) and the client timel
 (timeline/templatetags/timeline.py) both show entries through these."""
 
 import datetime
+import decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -26,7 +27,8 @@ def _field(model, name: str):
 
 def value_text(field, value) -> str:
     """A stored change's value as a person reads it: a choice's label, yes/no, a related row's
-    id, a time in the current time zone (auditlog writes datetimes as naive UTC text)."""
+    id, an amount in the reader's number format, a time in the current time zone and the
+    reader's date format (auditlog writes datetimes as naive UTC text)."""
     if value in (None, ""):
         return EMPTY
     if field is not None and field.choices:
@@ -35,6 +37,13 @@ def value_text(field, value) -> str:
         return _("yes") if value else _("no")
     if field is not None and field.many_to_one:
         return f"#{value}"
+    if isinstance(field, models.DecimalField):
+        # auditlog stores the amount as text ("1234.50"): in the reader's decimal format.
+        try:
+            number = decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            return str(value)
+        return number_format(number, decimal_pos=field.decimal_places)
     if isinstance(field, models.DateTimeField) and isinstance(value, str):
         moment = parse_datetime(value)
         if moment is not None:
