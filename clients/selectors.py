@@ -146,6 +146,9 @@ def client_list(
 
 
 # --- The CSV export (/clients/export.csv) --------------------------------------------------
+# English in every language, as field names: the import (imports/columns.py) reads an export
+# back by them, and programs read its columns. Only the values follow the user: created_at in
+# their time zone (iter_export).
 EXPORT_HEADER = [
     "id",
     "name",
@@ -171,8 +174,7 @@ def export_rows(*, chunk_size: int, **params) -> Iterator[dict]:
     return client_list(**params).values(*EXPORT_HEADER).iterator(chunk_size=chunk_size)
 
 
-def _format(writer: CsvRowWriter, chunk: tuple[dict, ...]) -> str:
-    tz = timezone.get_current_timezone()
+def _format(writer: CsvRowWriter, chunk: tuple[dict, ...], tz) -> str:
     return writer.rows(
         (
             row["id"],
@@ -191,19 +193,33 @@ def _format(writer: CsvRowWriter, chunk: tuple[dict, ...]) -> str:
 
 def iter_export(*, chunk_size: int = EXPORT_CHUNK_SIZE, **params) -> Iterator[str]:
     """The CSV (BOM, header, rows) of client_list(**params), one string per `chunk_size` rows,
-    for WSGI."""
+    for WSGI.
+
+    created_at in the requesting user's zone: the zone current when this is called (the view,
+    inside the request), taken now, as the rows are made later, while the response streams,
+    when the request's zone may be gone (under ASGI, each row step runs in a sync thread).
+    The header stays English in every language: the import reads an export back by these
+    names, and programs read its columns."""
+    return _export(chunk_size=chunk_size, tz=timezone.get_current_timezone(), params=params)
+
+
+def _export(*, chunk_size: int, tz, params: dict) -> Iterator[str]:
     writer = CsvRowWriter()
     yield BOM + writer.row(EXPORT_HEADER)
     for chunk in itertools.batched(export_rows(chunk_size=chunk_size, **params), chunk_size):
-        yield _format(writer, chunk)
+        yield _format(writer, chunk, tz)
 
 
-async def aiter_export(*, chunk_size: int = EXPORT_CHUNK_SIZE, **params) -> AsyncIterator[str]:
+def aiter_export(*, chunk_size: int = EXPORT_CHUNK_SIZE, **params) -> AsyncIterator[str]:
     """The same strings as iter_export(), for ASGI. Each step of the sync generator runs in
     Django's one sync thread (thread_sensitive), where its database cursor lives; the ORM's
     async iterators are not usable with every queryset shape
-    (docs/performance.md#streaming)."""
-    parts = iter_export(chunk_size=chunk_size, **params)
+    (docs/performance.md#streaming). Not itself async: iter_export() is called here, in the
+    view, so that it takes the request's time zone."""
+    return _astream(iter_export(chunk_size=chunk_size, **params))
+
+
+async def _astream(parts: Iterator[str]) -> AsyncIterator[str]:
     step = sync_to_async(next, thread_sensitive=True)
     while (part := await step(parts, None)) is not None:
         yield part
