@@ -18,6 +18,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
         *((name, (1100, 700)) for name in ("client-list", "live-notice", "client-detail")),
         *((name, (1100, 700)) for name in ("api-docs", "dashboard", "orders", "board", "tasks")),
         ("trash", (1100, 700)),
+        ("client-list-ru", (1100, 700)),  # the client list in Russian (a Russian profile)
         ("client-list-390", (390, 844)),
         ("board-390", (390, 844)),
         ("client-detail-390", (390, 844)),
