@@ -19,6 +19,7 @@ from clients import services as client_services
 from clients.models import Order
 from clients.permissions import MANAGERS, SALES, VIEWERS
 from clients.tests.factories import ClientFactory, OrderFactory, UserFactory
+from core.models import Profile
 from history.context import Via, recorded_as
 from timeline.tests.factories import NoteFactory, TaskFactory
 
@@ -221,6 +222,9 @@ def book(monkeypatch):
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     manager = UserFactory(username="менеджер", first_name="Мария", roles=[MANAGERS])
+    # The manager chose Russian in their profile (what the import's worker reads); the others
+    # have no profile, so their browser's Accept-Language decides.
+    Profile.objects.create(user=manager, language="ru", time_zone="Europe/Moscow")
     people = {
         "manager": manager,
         "sales": UserFactory(username="продажи", first_name="Сергей", roles=[SALES]),
