@@ -212,7 +212,7 @@ class ClientDeleteView(PermissionRequiredMixin, DeleteView):
         values = {
             "name": trashed.name,
             "orders": trashed.orders_count,
-            "until": date_format(timezone.localdate(trashed.restorable_until), "M j, Y"),
+            "until": date_format(timezone.localdate(trashed.restorable_until)),
         }
         if trashed.orders_count:
             text = ngettext(

@@ -143,7 +143,7 @@ def _cell(column: str, value) -> str:
     if column == "created_at" and value:
         moment = parse_datetime(value)
         if moment is not None:
-            return formats.date_format(timezone.localtime(moment), "M j, Y, H:i")
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     return value or ""
 
 

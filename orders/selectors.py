@@ -17,7 +17,8 @@ from django.core.cache import cache
 from django.core.paginator import Page
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 
 from clients.cache import NAMESPACE
@@ -257,14 +258,15 @@ def money(value: Decimal) -> str:
 
 def card_data(order: Order) -> dict:
     """An order as the board's script draws its card (orders/static/orders/board.js), for the
-    board's JSON and the live events: plain values, the dates already formatted."""
+    board's JSON and the live events: plain values. The script writes created_at in the page's
+    language and the user's time zone; created_label (the current ones) is its fallback."""
     return {
         "id": order.pk,
         "title": order.title,
         "amount": money(order.amount),
         "status": order.status,
         "created_at": order.created_at.isoformat(),
-        "created_label": dateformat.format(timezone.localtime(order.created_at), "M j, Y"),
+        "created_label": date_format(timezone.localtime(order.created_at)),
         "client": {
             "id": order.client_id,
             "name": order.client.name,
