@@ -37,13 +37,50 @@
     });
   }
 
-  // "1234.5" -> "1,234.50" (floatformat:"2g", en-us), on the decimal string: no cent is lost.
+  // Numbers and dates as the server writes them in the page's language (floatformat:"2g",
+  // intcomma, DATE_FORMAT in the user's time zone): en "1,234.50", "Dec 1, 2026"; ru
+  // "1 234,50", "1 дек. 2026 г.". Intl gives the language's separators.
+  var LANG = document.documentElement.lang || undefined;
+  var SEPARATORS = { group: ",", decimal: "." };
+  new Intl.NumberFormat(LANG).formatToParts(1234.5).forEach(function (part) {
+    if (part.type === "group" || part.type === "decimal") SEPARATORS[part.type] = part.value;
+  });
+  var integers = new Intl.NumberFormat(LANG);
+
+  function formatInt(n) {
+    return integers.format(n);
+  }
+
+  // A count back from its text ("1,234", "1 234"): counts are never negative.
+  function parseInt10(value) {
+    return Number(String(value).replace(/\D/g, "")) || 0;
+  }
+
+  // "1234.5" -> "1,234.50" / "1 234,50", on the decimal string: no cent is lost.
   function formatAmount(value) {
     var match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value));
     if (!match) return String(value);
     var cents = ((match[3] || "") + "00").slice(0, 2);
-    var whole = match[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return match[1] + whole + "." + cents;
+    var whole = match[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, SEPARATORS.group);
+    return match[1] + whole + SEPARATORS.decimal + cents;
+  }
+
+  // formatAmount's text back to a plain decimal string: "1 234,50" -> "1234.50".
+  function parseAmount(value) {
+    return String(value).split(SEPARATORS.group).join("").replace(/\s/g, "")
+      .split(SEPARATORS.decimal).join(".");
+  }
+
+  // The card's date in the user's time zone (data-time-zone), as the card's template writes it;
+  // the server's own label when this browser does not know the zone.
+  function formatDate(iso, fallback) {
+    try {
+      return new Intl.DateTimeFormat(LANG, {
+        day: "numeric", month: "short", year: "numeric", timeZone: text.timeZone || undefined,
+      }).format(new Date(iso));
+    } catch (error) {
+      return fallback;
+    }
   }
 
   function cents(value) {
@@ -121,7 +158,7 @@
     var meta = element("p", "card-meta");
     meta.appendChild(element("span", "num", formatAmount(order.amount)));
     meta.appendChild(document.createTextNode(" · "));
-    var time = element("time", "", order.created_label);
+    var time = element("time", "", formatDate(order.created_at, order.created_label));
     time.dateTime = order.created_at;
     meta.appendChild(time);
     card.appendChild(meta);
@@ -200,9 +237,8 @@
     if (!column) return;
     var countNode = column.querySelector('[data-field="count"]');
     var amountNode = column.querySelector('[data-field="amount"]');
-    var n = Number(countNode.textContent.replace(/,/g, "")) + count;
-    countNode.textContent = n.toLocaleString("en-US");
-    var total = cents(amountNode.textContent.replace(/,/g, "")) + amountCents;
+    countNode.textContent = formatInt(parseInt10(countNode.textContent) + count);
+    var total = cents(parseAmount(amountNode.textContent)) + amountCents;
     amountNode.textContent = formatAmount(centsToString(total));
   }
 
@@ -230,14 +266,14 @@
     data.columns.forEach(function (entry) {
       var column = columnOf(entry.status);
       if (!column) return;
-      column.querySelector('[data-field="count"]').textContent = entry.count.toLocaleString("en-US");
+      column.querySelector('[data-field="count"]').textContent = formatInt(entry.count);
       column.querySelector('[data-field="amount"]').textContent = formatAmount(entry.amount);
       var list = column.querySelector(".cards");
       while (list.firstChild) list.removeChild(list.firstChild);
       entry.cards.forEach(function (order) { list.appendChild(renderCard(order)); });
       var more = column.querySelector(".column-more");
       more.hidden = entry.more === 0;
-      more.querySelector("a").textContent = fill(text.textMore, { count: entry.more.toLocaleString("en-US") });
+      more.querySelector("a").textContent = fill(text.textMore, { count: formatInt(entry.more) });
       updateEmpty(column);
     });
     if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
