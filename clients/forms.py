@@ -1,4 +1,7 @@
+import re
+
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Order
@@ -52,6 +55,29 @@ class ClientMergeForm(forms.Form):
 # --- Orders ---------------------------------------------------------------------------------
 
 
+class AmountField(forms.DecimalField):
+    """An amount as people type it in their language: "1 234,56" in Russian, "1,234.56" in
+    English, as well as "1234.56". Django's `localize` reads the language's decimal mark, but it
+    drops the thousands separator only under USE_THOUSAND_SEPARATOR, which would also group
+    every bare number the templates print (ids in URLs and data attributes). Here a separator
+    counts only between groups of three digits, so an English "12,50" is an error, not 1250."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(localize=True, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            separator = formats.get_format("THOUSAND_SEPARATOR")
+            decimal = re.escape(formats.get_format("DECIMAL_SEPARATOR"))
+            # A space of any width where the language groups with one (Russian: U+00A0).
+            marks = " \xa0\u202f" if separator.isspace() else re.escape(separator)
+            if re.fullmatch(rf"-?\d{{1,3}}([{marks}]\d{{3}})+({decimal}\d*)?", value):
+                value = re.sub(f"[{marks}]", "", value)
+        return super().to_python(value)
+
+
 class OrderForm(forms.ModelForm):
     """An order's fields. Amount (>= 0, 2 places) and status (one of Order.Status) are checked
     by the model fields, so the admin and the API apply the same rules."""
@@ -59,9 +85,10 @@ class OrderForm(forms.ModelForm):
     class Meta:
         model = Order
         fields = ["title", "amount", "status"]
+        field_classes = {"amount": AmountField}
         widgets = {
             "title": forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
-            "amount": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+            "amount": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         }
         labels = {"title": _("Title"), "amount": _("Amount"), "status": _("Status")}
         help_texts = {"amount": _("Not negative, up to 2 decimal places.")}
