@@ -184,8 +184,8 @@ def test_lists_the_overdue_then_todays_and_not_tomorrows_nor_done_nor_others():
     assert body.index("Due today") < body.index("Due at half past eleven")
     assert body.index("Due at half past eleven") < body.index("Due just before midnight")
     assert "Oct 5, 2026 16:00  Acme GmbH: Overdue since yesterday" in body
-    assert "11:30 a.m.  Globex AG: Due at half past eleven" in body
-    assert "11:59 p.m.  Acme GmbH: Due just before midnight" in body
+    assert "11:30  Globex AG: Due at half past eleven" in body
+    assert "23:59  Acme GmbH: Due just before midnight" in body
     for absent in ("Due at midnight tomorrow", "Already done", "Someone else's"):
         assert absent not in body
     assert f"https://crm.example.org/clients/{acme.pk}/" in body
@@ -228,10 +228,10 @@ def test_due_times_are_in_the_users_time_zone():
     digests_send(now=new_york(7, 5))
 
     [message] = mail.outbox
-    assert "9:30 a.m.  Acme GmbH: Call back" in message.body
-    assert "3:30 p.m." not in message.body
+    assert "09:30  Acme GmbH: Call back" in message.body
+    assert "15:30" not in message.body
     assert "Times are in America/New_York." in message.body
-    assert '<time datetime="2026-10-06T09:30:00-04:00">9:30 a.m.</time>' in (
+    assert '<time datetime="2026-10-06T09:30:00-04:00">09:30</time>' in (
         message.alternatives[0].content
     )
 
@@ -445,7 +445,7 @@ def test_two_hourly_runs_deliver_one_message_to_a_real_smtp_server(settings):
     text, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
     assert "Hello Bob," in text
     assert text.index("Send the contract") < text.index("Call about the renewal")
-    assert "9:30 a.m.  Acme GmbH: Call about the renewal" in text
+    assert "09:30  Acme GmbH: Call about the renewal" in text
     assert "https://crm.example.org/tasks/" in html
     assert TaskDigest.objects.get(user=bob).sent_at is not None
 

@@ -22,22 +22,11 @@
   var BACKOFF_FIRST_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
 
-  // "1234.5" -> "1,234.50" on the decimal string, never through a float (every cent kept), as
-  // the server's floatformat:"2g" renders it (en-us).
-  function formatAmount(value) {
-    var match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value));
-    if (!match) return String(value);
-    var cents = ((match[3] || "") + "00").slice(0, 2);
-    var whole = match[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return match[1] + whole + "." + cents;
-  }
-  function formatInt(value) {
-    return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  }
-  function formatPct(value) {
-    if (value === null || value === undefined) return "–";
-    return (value > 0 ? "+" : "") + Number(value).toFixed(1) + " %";
-  }
+  // In the page's language, as the server renders them (core/static/core/numbers.js).
+  var numbers = window.MiniCrmNumbers;
+  var formatAmount = numbers.amount;
+  var formatInt = numbers.int;
+  var formatPct = numbers.percent;
   var FORMATS = { int: formatInt, money: formatAmount, pct: formatPct };
 
   function lookup(data, path) {

@@ -40,15 +40,8 @@
     });
   }
 
-  // "1234.5" -> "1,234.50", as the server's floatformat:"2g" renders it (en-us). Works on the
-  // decimal string, never through a float, so large totals keep every cent.
-  function formatAmount(value) {
-    var match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value));
-    if (!match) return String(value);
-    var cents = ((match[3] || "") + "00").slice(0, 2);
-    var whole = match[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return match[1] + whole + "." + cents;
-  }
+  // In the page's language, as the server renders it (core/static/core/numbers.js).
+  var formatAmount = window.MiniCrmNumbers.amount;
 
   // A notice vanishes after NOTICE_MS, unless `persistent` (it then stays until dismissed).
   function showNotice(text, persistent) {

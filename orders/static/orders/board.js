@@ -40,35 +40,15 @@
   // Numbers and dates as the server writes them in the page's language (floatformat:"2g",
   // intcomma, DATE_FORMAT in the user's time zone): en "1,234.50", "Dec 1, 2026"; ru
   // "1 234,50", "1 дек. 2026 г.". Intl gives the language's separators.
-  var LANG = document.documentElement.lang || undefined;
-  var SEPARATORS = { group: ",", decimal: "." };
-  new Intl.NumberFormat(LANG).formatToParts(1234.5).forEach(function (part) {
-    if (part.type === "group" || part.type === "decimal") SEPARATORS[part.type] = part.value;
-  });
-  var integers = new Intl.NumberFormat(LANG);
-
-  function formatInt(n) {
-    return integers.format(n);
-  }
+  var numbers = window.MiniCrmNumbers;  // core/static/core/numbers.js
+  var LANG = numbers.lang;
+  var formatInt = numbers.int;
+  var formatAmount = numbers.amount;
+  var parseAmount = numbers.parseAmount;
 
   // A count back from its text ("1,234", "1 234"): counts are never negative.
   function parseInt10(value) {
     return Number(String(value).replace(/\D/g, "")) || 0;
-  }
-
-  // "1234.5" -> "1,234.50" / "1 234,50", on the decimal string: no cent is lost.
-  function formatAmount(value) {
-    var match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value));
-    if (!match) return String(value);
-    var cents = ((match[3] || "") + "00").slice(0, 2);
-    var whole = match[2].replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, SEPARATORS.group);
-    return match[1] + whole + SEPARATORS.decimal + cents;
-  }
-
-  // formatAmount's text back to a plain decimal string: "1 234,50" -> "1234.50".
-  function parseAmount(value) {
-    return String(value).split(SEPARATORS.group).join("").replace(/\s/g, "")
-      .split(SEPARATORS.decimal).join(".");
   }
 
   // The card's date in the user's time zone (data-time-zone), as the card's template writes it;
