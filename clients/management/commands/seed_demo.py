@@ -207,25 +207,19 @@ class Command(BaseCommand):
 
     def ensure_role_users(self) -> None:
         """The groups come from the migrations; a missing one is a database not migrated."""
-        User = get_user_model()
         for username, (password, role) in ROLE_LOGINS.items():
-            user, created = User.objects.get_or_create(
-                username=username, defaults={"is_staff": True, "first_name": username.title()}
-            )
-            if created:
-                user.set_password(password)
-                user.save()
-                self.stdout.write(
-                    _("Created the %(role)s login: %(username)s / %(password)s")
-                    % {"role": role, "username": username, "password": password}
-                )
-            user.groups.add(role_group(role))
+            self.ensure_login(username, password, role, first_name=username.title())
 
     def ensure_russian_user(self) -> None:
         """Its profile is set on every run, as its group is: the login shows Russian pages."""
         username, password, role = RUSSIAN_LOGIN
+        user = self.ensure_login(username, password, role, first_name="Дарья")
+        Profile.objects.update_or_create(user=user, defaults=RUSSIAN_PROFILE)
+
+    def ensure_login(self, username: str, password: str, role: str, *, first_name: str):
+        """The demo login in `role`; its password only when it is new (a changed one is kept)."""
         user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_staff": True, "first_name": "Дарья"}
+            username=username, defaults={"is_staff": True, "first_name": first_name}
         )
         if created:
             user.set_password(password)
@@ -235,7 +229,7 @@ class Command(BaseCommand):
                 % {"role": role, "username": username, "password": password}
             )
         user.groups.add(role_group(role))
-        Profile.objects.update_or_create(user=user, defaults=RUSSIAN_PROFILE)
+        return user
 
     @staticmethod
     def make_client(index: int, rng: random.Random) -> Client:
