@@ -24,7 +24,10 @@ class Profile(models.Model):
     exports are in them; core/preferences.py). A user without a profile has the defaults."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+        verbose_name=_("user"),
     )
     time_zone = models.CharField(
         _("time zone"),

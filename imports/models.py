@@ -49,50 +49,73 @@ class Import(models.Model):
         SKIP = "skip", _("Skip clients that already exist")
         UPDATE = "update", _("Update their name and phone")
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.CHECKING)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="imports"
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(
+        _("stage"), max_length=16, choices=Stage.choices, default=Stage.CHECKING
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="imports",
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The upload itself, kept for the commit (in the worker) and a second look; never served
     # by the media view (core/views.py refuses imports/).
-    file = models.FileField(upload_to=import_upload_to, max_length=300)
-    file_name = models.CharField(max_length=255)
-    header = models.JSONField(default=list)  # the file's column names, for the mapping form
+    file = models.FileField(_("file"), upload_to=import_upload_to, max_length=300)
+    file_name = models.CharField(_("file name"), max_length=255)
+    header = models.JSONField(
+        _("columns"), default=list
+    )  # the file's column names, for the mapping form
     # The choices the preview was made with, and the commit will be.
-    mapping = models.JSONField(default=dict)
+    mapping = models.JSONField(_("column mapping"), default=dict)
     on_duplicate = models.CharField(
-        max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
+        _("existing clients"), max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
     )
-    skip_invalid = models.BooleanField(default=False)
+    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
     # What the check found (and, once done, what the commit did).
-    rows = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    invalid = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    invalid = models.PositiveIntegerField(_("invalid"), default=0)
     # The first settings.IMPORT_MAX_ERRORS of [{"line", "field", "message"}]; the CSV of the
     # invalid rows holds them all.
-    errors = models.JSONField(default=list)
-    sample = models.JSONField(default=list)  # the first rows as they will be saved
-    invalid_file = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
+    errors = models.JSONField(_("errors"), default=list)
+    sample = models.JSONField(
+        _("sample rows"), default=list
+    )  # the first rows as they will be saved
+    invalid_file = models.FileField(
+        _("invalid rows file"), upload_to=import_upload_to, max_length=300, blank=True
+    )
     # An .xlsx's rows as CSV, written by the check for the commit, which then reads them ~3×
     # faster than the workbook again (imports/services.py import_check).
-    rows_file = models.FileField(upload_to=import_upload_to, max_length=300, blank=True)
-    message = models.TextField(blank=True)  # why it failed, or what a revert kept
-    cancel_requested = models.BooleanField(default=False)
-    reverted_at = models.DateTimeField(null=True, blank=True)
+    rows_file = models.FileField(
+        _("rows file"), upload_to=import_upload_to, max_length=300, blank=True
+    )
+    message = models.TextField(_("message"), blank=True)  # why it failed, or what a revert kept
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
     reverted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reverted by"),
     )
     # What the revert left in place, and why: ["client a@x.com: phone changed since", …].
-    kept = models.JSONField(default=list)
+    kept = models.JSONField(_("kept"), default=list)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
         constraints = [
             models.CheckConstraint(
                 condition=Q(on_duplicate__in=["skip", "update"]), name="import_on_duplicate_valid"
@@ -136,14 +159,18 @@ class ImportRecord(models.Model):
         CLIENT = "client"
         ORDER = "order"
 
-    batch = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="records")
-    model = models.CharField(max_length=8, choices=Model.choices)
-    created_ids = models.JSONField(null=True)
-    object_id = models.PositiveBigIntegerField(null=True)
-    before = models.JSONField(null=True)
-    after = models.JSONField(null=True)
+    batch = models.ForeignKey(
+        Import, on_delete=models.CASCADE, related_name="records", verbose_name=_("import")
+    )
+    model = models.CharField(_("model"), max_length=8, choices=Model.choices)
+    created_ids = models.JSONField(_("created ids"), null=True)
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True)
+    before = models.JSONField(_("before"), null=True)
+    after = models.JSONField(_("after"), null=True)
 
     class Meta:
+        verbose_name = _("import record")
+        verbose_name_plural = _("import records")
         indexes = [models.Index(fields=["batch", "model"], name="import_record")]
         constraints = [
             models.CheckConstraint(

@@ -17,7 +17,11 @@ class Note(models.Model):
     edit is in the history."""
 
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="notes", db_index=False
+        Client,
+        on_delete=models.CASCADE,
+        related_name="notes",
+        db_index=False,
+        verbose_name=_("client"),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -70,7 +74,11 @@ class Task(models.Model):
     """A follow-up: what must be done for a client, by whom and by when."""
 
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="tasks", db_index=False
+        Client,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+        db_index=False,
+        verbose_name=_("client"),
     )
     title = models.CharField(_("task"), max_length=200)
     due_at = models.DateTimeField(_("due"))
@@ -83,13 +91,14 @@ class Task(models.Model):
         verbose_name=_("assignee"),
     )
     done = models.BooleanField(_("done"), default=False)
-    done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
         editable=False,
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
 
@@ -134,13 +143,20 @@ class TaskDigest(models.Model):
     beat runs or workers (timeline/digest.py, digests_send). A claim left unsent for
     DIGEST_CLAIM_LEASE (its worker killed mid-send) is taken over by the next run."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    tasks = models.PositiveIntegerField(default=0)
-    claimed_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    day = models.DateField(_("day"))
+    tasks = models.PositiveIntegerField(_("tasks"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True)
 
     class Meta:
+        verbose_name = _("task digest")
+        verbose_name_plural = _("task digests")
         constraints = [
             models.UniqueConstraint(fields=["user", "day"], name="task_digest_once_a_day"),
         ]

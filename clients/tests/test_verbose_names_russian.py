@@ -6,7 +6,7 @@ from django.apps import apps
 from django.utils import translation
 
 # The apps whose models are named in both languages (issue 18).
-APPS = ["clients", "dashboard", "history", "reports"]
+APPS = ["clients", "dashboard", "history", "imports", "reports", "timeline"]
 # Words Russian keeps as they are in English: the CRM says "email" and "VIP" too.
 SAME_IN_RUSSIAN = {"email", "VIP"}
 
