@@ -19,7 +19,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from history.display import EMPTY, change_rows, headline
+from history.display import EMPTY, actor_text, change_rows, headline
 from history.models import Entry
 
 SUMMARY_CHARS = 120  # the list's changes column; the entry's own page shows them all
@@ -110,7 +110,7 @@ class EntryAdmin(admin.ModelAdmin):
 
     list_display = [
         "timestamp",
-        "actor_label",
+        "actor_label_text",
         "via",
         "what",
         "subject",
@@ -130,7 +130,7 @@ class EntryAdmin(admin.ModelAdmin):
     actions = None
     fields = [
         "timestamp",
-        "actor_label",
+        "actor_label_text",
         "actor",
         "via",
         "what",
@@ -156,6 +156,11 @@ class EntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    # The stored label, its fixed words ("system") in the reader's language (history/display.py).
+    @admin.display(description=Entry._meta.get_field("actor_label").verbose_name)
+    def actor_label_text(self, entry: Entry) -> str:
+        return actor_text(entry)
 
     @admin.display(description=gettext_lazy("what"))
     def what(self, entry: Entry) -> str:

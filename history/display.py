@@ -13,9 +13,24 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from history import context
 from history.models import Entry
 
 EMPTY = "—"
+# How history/context.py's Source.actor_label() words an API change; stored in English.
+API_TOKEN_PREFIX = "API token of "
+
+
+def actor_text(entry: Entry) -> str:
+    """Who made the change, in the reader's language. The stored actor_label stays as it was
+    written (a stable value the API and the search read); only its fixed words are translated
+    here: "system" and "API token of <username>"."""
+    label = entry.actor_label
+    if label == context.SYSTEM:
+        return _("system")
+    if label.startswith(API_TOKEN_PREFIX):
+        return _("API token of %(username)s") % {"username": label[len(API_TOKEN_PREFIX) :]}
+    return label
 
 
 def _field(model, name: str):
