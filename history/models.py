@@ -84,6 +84,13 @@ class Entry(AbstractLogEntry):
 
     objects = EntryManager()
 
+    def get_actor_display(self) -> str:
+        """Who made the change, in the reader's language (history.display.actor_text), for the
+        templates; actor_label itself stays as written, a stable value the API returns."""
+        from history.display import actor_text
+
+        return actor_text(self)
+
     class Meta(AbstractLogEntry.Meta):
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
