@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Profile
 
@@ -24,3 +25,7 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
     inlines = [*auth_admin.UserAdmin.inlines, ProfileInline]
+
+
+# The admin names the product, not the framework ("Django administration").
+admin.site.site_header = admin.site.site_title = _("Mini CRM administration")

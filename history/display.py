@@ -58,7 +58,7 @@ def value_text(field, value) -> str:
             number = decimal.Decimal(str(value))
         except decimal.InvalidOperation:
             return str(value)
-        return number_format(number, decimal_pos=field.decimal_places)
+        return number_format(number, decimal_pos=field.decimal_places, force_grouping=True)
     if isinstance(field, models.DateTimeField) and isinstance(value, str):
         moment = parse_datetime(value)
         if moment is not None:

@@ -84,3 +84,18 @@ def test_a_history_entry_names_its_fields_and_values_in_russian(ada):
 def test_the_entries_list_reads_its_actions_in_russian(root_client, ada):
     page = root_client.get("/admin/history/entry/", **RU).content.decode()
     assert "создание" in page  # django-auditlog's "create", from mini_crm/locale
+
+
+def test_a_history_entry_groups_large_amounts_as_the_pages_do(ada):
+    order = ada.orders.get()
+    order.amount = "20730.00"
+    order.save()
+    entry = Entry.objects.get(object_id=order.pk, action=Entry.Action.UPDATE)
+    with translation.override("ru"):
+        assert change_rows(entry) == [("сумма", "12,50", "20\xa0730,00")]
+    with translation.override("en"):
+        assert change_rows(entry) == [("amount", "12.50", "20,730.00")]
+
+
+def test_the_admin_names_the_product(root_client):
+    assert "Администрирование Mini CRM" in root_client.get("/admin/", **RU).text
