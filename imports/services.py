@@ -29,7 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -762,10 +762,12 @@ def _queue(task_name: str, batch: Import) -> None:
     from imports import tasks  # tasks import this module
 
     task = getattr(tasks, task_name)
+    # The worker speaks as this request does: its language and zone (imports/tasks.py).
+    language, zone = translation.get_language(), timezone.get_current_timezone_name()
 
     def send() -> None:
         try:
-            task.delay(batch.pk)
+            task.delay(batch.pk, language=language, time_zone=zone)
         except Exception:
             logger.exception("import #%s: could not queue %s", batch.pk, task_name)
             _finish(

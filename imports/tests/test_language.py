@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from clients.models import Order
 from clients.tests.factories import ClientFactory, UserFactory
@@ -101,3 +101,40 @@ def test_a_date_without_a_zone_is_read_on_the_creators_clock():
 
     created = Order.objects.get(title="Desk").created_at
     assert created == datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def test_a_big_file_is_checked_in_the_language_and_zone_of_the_request_that_queued_it(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    # No language on the profile: the request's (the browser's) is the one a small file would
+    # be checked in, inside the request, so the worker is told it.
+    vera = person("vera")
+    sent = []
+    monkeypatch.setattr(tasks.check, "delay", lambda *args, **kwargs: sent.append(kwargs))
+    with (
+        translation.override("ru"),
+        timezone.override(ZoneInfo("Asia/Tokyo")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services._queue(
+            "check",
+            services.import_create(
+                user=vera,
+                kind="clients",
+                upload=upload(csv_bytes([CLIENT_HEADER, ["Вера", "v@b.test", ""]])),
+            ),
+        )
+    assert sent[-1] == {"language": "ru", "time_zone": "Asia/Tokyo"}
+
+
+def test_the_worker_speaks_as_the_request_that_queued_it():
+    vera = person("vera")  # no language on her profile: the business's would be English
+
+    batch = services.import_create(
+        user=vera, kind="clients", upload=upload(csv_bytes([CLIENT_HEADER, ["", "a@b.test", ""]]))
+    )
+    with translation.override("en"):
+        tasks.check(batch.pk, language="ru", time_zone="Asia/Tokyo")
+
+    batch.refresh_from_db()
+    assert batch.errors[0]["message"] == "Обязательное поле."
