@@ -69,6 +69,9 @@ class AmountField(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str):
             value = value.strip()
+            # Decimal() reads "12_50" as 1250 and "1e3" as 1000: nobody types an amount so.
+            if re.search(r"[_eE]", value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
             separator = formats.get_format("THOUSAND_SEPARATOR")
             decimal = re.escape(formats.get_format("DECIMAL_SEPARATOR"))
             # A space of any width where the language groups with one (Russian: U+00A0).

@@ -47,6 +47,11 @@ class PreferencesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
+        if LANGUAGE_KEY not in session and request.user.is_authenticated:
+            # A session from before these keys (or a login that bypassed the signal): read
+            # the profile once, and the session keeps it from then on.
+            profile = Profile.objects.filter(user=request.user).first()
+            preferences_remember(session=session, profile=profile)
         language = session.get(LANGUAGE_KEY)
         if language and language in dict(settings.LANGUAGES):
             translation.activate(language)

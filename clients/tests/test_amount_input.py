@@ -55,6 +55,9 @@ def test_an_amount_in_the_language_is_saved(member_client, acme, amount, headers
         ("1 234.56", ENGLISH, "Enter a number."),
         ("-1 234,00", RUSSIAN, "0"),
         ("1,234.567", ENGLISH, "2 decimal places"),
+        ("12_50", ENGLISH, "Enter a number."),  # Decimal() would read 1250
+        ("12_50", RUSSIAN, "Введите число."),
+        ("1e3", ENGLISH, "Enter a number."),
     ],
 )
 def test_a_bad_amount_is_a_form_error_and_saves_nothing(

@@ -158,3 +158,21 @@ def test_reading_the_choices_costs_no_query(client, viewer, django_assert_num_qu
     with django_assert_num_queries(3):
         page = client.get("/accounts/token/")
     assert '<html lang="ru">' in page.text
+
+
+def test_a_session_from_before_the_preferences_reads_the_profile_once(
+    client, viewer, django_assert_num_queries
+):
+    Profile.objects.create(user=viewer, language="ru", time_zone="Asia/Tokyo")
+    client.force_login(viewer)
+    session = client.session
+    for key in ("preferences:language", "preferences:time_zone"):
+        del session[key]
+    session.save()
+
+    page = client.get("/accounts/token/", **ENGLISH)
+    assert '<html lang="ru">' in page.text
+    assert timezone.get_current_timezone_name() == "Asia/Tokyo"
+    # From then on the session has them: the session, the user and the page's token.
+    with django_assert_num_queries(3):
+        client.get("/accounts/token/", **ENGLISH)
