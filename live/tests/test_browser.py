@@ -146,7 +146,7 @@ def test_logging_out_stops_the_live_updates_of_that_sessions_other_tabs(asgi_ser
             second.goto("/clients/")
             second.wait_for_selector("#live-notices[data-live-state=open]", state="attached")
 
-            first.click("header form button[type=submit]")  # Log out
+            first.click('header form[action="/accounts/logout/"] button')  # Log out
             first.wait_for_url("**/accounts/login/")
             sync_api.expect(second.locator("#live-notices")).to_have_attribute(
                 "data-live-state", "stopped", timeout=2000
